@@ -1,0 +1,505 @@
+package dev.tollgate;
+
+import dev.tollgate.internal.Health;
+import dev.tollgate.internal.InFlight;
+import dev.tollgate.internal.RequestGuard;
+import dev.tollgate.internal.RoutingHandler;
+import dev.tollgate.middleware.Middleware;
+import dev.tollgate.observe.GatewayListener;
+import dev.tollgate.proxy.ProxyOptions;
+import dev.tollgate.proxy.internal.ProxyEngine;
+import dev.tollgate.route.Route;
+import dev.tollgate.route.internal.Router;
+import dev.tollgate.upstream.Upstream;
+import dev.tollgate.upstream.UpstreamPool;
+import dev.tollgate.upstream.internal.EndpointState;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
+import io.undertow.server.handlers.PathHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gateway: listeners, the compiled handler chain, the upstream pools, health endpoints and their
+ * lifecycle. Build one with {@link #builder()}; the built gateway's configuration never changes
+ * (only upstream endpoint sets, through {@link #upstream(String)}) and it is thread-safe.
+ *
+ * <p>Lifecycle: {@link #start()} binds the listeners; {@link #stop(Duration)} stops accepting, lets
+ * in-flight requests finish up to the drain time, then closes everything; {@link #close()} is
+ * {@code stop} with the configured drain time. Or do not start it and mount {@link #handler()} in a
+ * host application's own Undertow server; {@link #close()} then releases the upstream connections.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    private final String host;
+    private final int port;
+    private final Integer adminPort;
+    private final int ioThreads;
+    private final int workerThreads;
+    private final Duration drainTimeout;
+    private final Limits limits;
+    private final Map<String, UpstreamPool> upstreams;
+    private final InFlight inFlight;
+    private final HttpHandler handler;
+    private final HttpHandler adminHandler;
+    private final Object lifecycle = new Object();
+    private Undertow server;
+    private Undertow adminServer;
+    private XnioWorker worker;
+    private volatile int boundPort = -1;
+    private volatile int boundAdminPort = -1;
+    private volatile boolean closed;
+
+    private Gateway(Builder b) {
+        this.host = b.host;
+        this.port = b.port;
+        this.adminPort = b.adminPort;
+        this.ioThreads = b.ioThreads;
+        this.workerThreads = b.workerThreads;
+        this.drainTimeout = b.drainTimeout;
+        this.limits = b.limits;
+        GatewayListener events = GatewayListener.composite(b.listeners);
+        DefaultByteBufferPool clientBuffers = new DefaultByteBufferPool(true, 16 * 1024);
+        ProxyEngine engine = new ProxyEngine(b.proxy, events, clientBuffers);
+
+        Map<String, UpstreamPool> pools = new LinkedHashMap<>();
+        for (Upstream u : b.upstreams) {
+            pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true)));
+        }
+        this.upstreams = Map.copyOf(pools);
+
+        List<Route> routes = new ArrayList<>();
+        Map<Route, HttpHandler> chains = new LinkedHashMap<>();
+        for (Route r : b.routes) {
+            HttpHandler terminal = r.handler() != null ? r.handler() : engine.handlerFor(pools.get(r.upstream()));
+            chains.put(r, Middleware.chain(r.middleware(), terminal));
+            routes.add(r);
+        }
+        HttpHandler routing = new RoutingHandler(new Router(routes), chains);
+        HttpHandler app = Middleware.chain(b.middleware, routing);
+
+        Health health = new Health(pools.values(), this::draining);
+        HttpHandler healthHandler;
+        if (b.adminPort == null) {
+            healthHandler = new PathHandler(app)
+                    .addExactPath(b.healthPath, health.liveness())
+                    .addExactPath(b.readyPath, health.readiness(r -> worker().execute(r)));
+            this.adminHandler = null;
+        } else {
+            healthHandler = app;
+            this.adminHandler = new PathHandler(exchange -> dev.tollgate.error.ProblemResponder.send(exchange,
+                    dev.tollgate.error.Problem.NO_ROUTE))
+                    .addExactPath(b.healthPath, health.liveness())
+                    .addExactPath(b.readyPath, health.readiness(r -> worker().execute(r)));
+        }
+        HttpHandler guarded = new RequestGuard(new HttpContinueReadHandler(healthHandler), b.limits);
+        this.inFlight = new InFlight(guarded, events);
+        this.handler = inFlight;
+    }
+
+    /** Starts a gateway description. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * The compiled handler, to mount into a host application's own Undertow server (which then owns
+     * listeners and threads). The gateway's limits on header size are enforced by this handler too.
+     */
+    public HttpHandler handler() {
+        return handler;
+    }
+
+    /**
+     * Binds the listeners and starts serving.
+     *
+     * @return this gateway
+     * @throws IllegalStateException if already started or closed
+     * @throws UncheckedIOException if a port cannot be bound
+     */
+    public Gateway start() {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("gateway is closed (expected: a new gateway from the builder)");
+            }
+            if (server != null) {
+                throw new IllegalStateException("gateway is already started");
+            }
+            try {
+                worker = Xnio.getInstance().createWorker(OptionMap.builder()
+                        .set(Options.WORKER_IO_THREADS, ioThreads)
+                        .set(Options.WORKER_TASK_CORE_THREADS, workerThreads)
+                        .set(Options.WORKER_TASK_MAX_THREADS, workerThreads)
+                        .set(Options.WORKER_NAME, "tollgate")
+                        .set(Options.TCP_NODELAY, true)
+                        .getMap());
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not start the gateway's IO threads", e);
+            }
+            try {
+                server = undertow(port, handler);
+                server.start();
+                boundPort = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+                if (adminHandler != null) {
+                    adminServer = undertow(adminPort, new InFlight(adminHandler, new GatewayListener() {
+                    }));
+                    adminServer.start();
+                    boundAdminPort = ((InetSocketAddress) adminServer.getListenerInfo().get(0).getAddress()).getPort();
+                }
+            } catch (RuntimeException e) {
+                shutdownServers();
+                throw new UncheckedIOException(new IOException("could not bind " + host + ":" + port
+                        + (adminPort != null ? " / admin " + adminPort : "") + ": " + e.getMessage(), e));
+            }
+            log.info("gateway listening on {}:{}{} with upstreams {}", host, boundPort,
+                    adminServer != null ? " (admin on " + boundAdminPort + ")" : "", new TreeSet<>(upstreams.keySet()));
+            return this;
+        }
+    }
+
+    private Undertow undertow(int listenPort, HttpHandler root) {
+        return Undertow.builder()
+                .setWorker(worker)
+                .addHttpListener(listenPort, host)
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, Math.max(64 * 1024, limits.maxHeaderBytes() * 2))
+                .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaderCount() * 2 + 16)
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.requestParseTimeout().toMillis())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                .setSocketOption(Options.BACKLOG, 1024)
+                .setHandler(root)
+                .build();
+    }
+
+    /** The bound port after {@link #start()} (the real one when configured as 0). */
+    public int port() {
+        int p = boundPort;
+        if (p < 0) {
+            throw new IllegalStateException("gateway is not started");
+        }
+        return p;
+    }
+
+    /** The bound admin port, when an admin port is configured and the gateway started. */
+    public int adminPort() {
+        int p = boundAdminPort;
+        if (p < 0) {
+            throw new IllegalStateException("gateway has no admin listener (configure adminPort and start it)");
+        }
+        return p;
+    }
+
+    /**
+     * The run-time handle of an upstream, to change its endpoints.
+     *
+     * @throws IllegalArgumentException if there is no such upstream
+     */
+    public UpstreamPool upstream(String name) {
+        UpstreamPool pool = upstreams.get(name);
+        if (pool == null) {
+            throw new IllegalArgumentException("upstream '" + name + "' is not defined (known: "
+                    + String.join(", ", new TreeSet<>(upstreams.keySet())) + ")");
+        }
+        return pool;
+    }
+
+    /** All upstreams by name. */
+    public Map<String, UpstreamPool> upstreams() {
+        return upstreams;
+    }
+
+    /** Requests currently being handled. */
+    public long inFlight() {
+        return inFlight.count();
+    }
+
+    /** Whether a stop has begun: readiness answers 503 and connections close after their request. */
+    public boolean draining() {
+        return inFlight.draining();
+    }
+
+    /**
+     * Stops gracefully: readiness turns 503, the listeners stop accepting connections, requests in
+     * flight finish (their connections then close) for up to {@code drain}, and then listeners,
+     * upstream connections and threads close. Safe to call more than once and from any thread but an
+     * IO thread of this gateway.
+     *
+     * @return whether every in-flight request finished within {@code drain}
+     */
+    public boolean stop(Duration drain) {
+        Objects.requireNonNull(drain, "drain");
+        synchronized (lifecycle) {
+            if (closed) {
+                return true;
+            }
+            closed = true;
+            inFlight.startDraining();
+            for (Undertow s : new Undertow[]{server, adminServer}) {
+                if (s != null) {
+                    for (Undertow.ListenerInfo li : s.getListenerInfo()) {
+                        li.suspend();
+                    }
+                }
+            }
+            boolean drained;
+            try {
+                drained = inFlight.awaitIdle(drain);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                drained = false;
+            }
+            if (!drained) {
+                log.warn("gateway stopped with {} request(s) still in flight after {}", inFlight.count(), drain);
+            }
+            for (UpstreamPool u : upstreams.values()) {
+                for (EndpointState s : u.states()) {
+                    ProxyEngine.closePools(s, false);
+                }
+            }
+            shutdownServers();
+            log.info("gateway stopped (drained: {})", drained);
+            return drained;
+        }
+    }
+
+    /** {@link #stop(Duration)} with the configured drain timeout (default 30 s). */
+    @Override
+    public void close() {
+        stop(drainTimeout);
+    }
+
+    private void shutdownServers() {
+        if (server != null) {
+            server.stop();
+        }
+        if (adminServer != null) {
+            adminServer.stop();
+        }
+        if (worker != null) {
+            worker.shutdown();
+            try {
+                if (!worker.awaitTermination(5, TimeUnit.SECONDS)) {
+                    worker.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                worker.shutdownNow();
+            }
+        }
+    }
+
+    private XnioWorker worker() {
+        XnioWorker w = worker;
+        if (w == null) {
+            throw new IllegalStateException("gateway is not started");
+        }
+        return w;
+    }
+
+    /** Builds a {@link Gateway}. Not thread-safe. */
+    public static final class Builder {
+        private String host = "0.0.0.0";
+        private int port = 8000;
+        private Integer adminPort;
+        private int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private int workerThreads = 16;
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private String healthPath = "/health";
+        private String readyPath = "/ready";
+        private Limits limits = Limits.defaults();
+        private ProxyOptions proxy = ProxyOptions.defaults();
+        private final List<Upstream> upstreams = new ArrayList<>();
+        private final List<Route> routes = new ArrayList<>();
+        private final List<Middleware> middleware = new ArrayList<>();
+        private final List<GatewayListener> listeners = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** Listen address. Default 0.0.0.0. */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** Listen port; 0 picks a free one ({@link Gateway#port()} tells which). Default 8000. */
+        public Builder port(int port) {
+            this.port = checkPort("port", port);
+            return this;
+        }
+
+        /** A separate port for health and readiness (and later metrics); they then leave the main port. */
+        public Builder adminPort(int port) {
+            this.adminPort = checkPort("adminPort", port);
+            return this;
+        }
+
+        /** XNIO IO threads. Default: the number of cores, at least 2. */
+        public Builder ioThreads(int threads) {
+            if (threads < 1 || threads > 1024) {
+                throw new IllegalArgumentException("ioThreads: " + threads + " (expected: 1..1024)");
+            }
+            this.ioThreads = threads;
+            return this;
+        }
+
+        /** Threads for blocking work (readiness probes, blocking middleware). Default 16. */
+        public Builder workerThreads(int threads) {
+            if (threads < 1 || threads > 4096) {
+                throw new IllegalArgumentException("workerThreads: " + threads + " (expected: 1..4096)");
+            }
+            this.workerThreads = threads;
+            return this;
+        }
+
+        /** How long {@link Gateway#close()} waits for in-flight requests. Default 30 s. */
+        public Builder drainTimeout(Duration drain) {
+            Objects.requireNonNull(drain, "drain");
+            if (drain.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout: " + drain + " (expected: >= 0)");
+            }
+            this.drainTimeout = drain;
+            return this;
+        }
+
+        /** Liveness path. Default {@code /health}. */
+        public Builder healthPath(String path) {
+            this.healthPath = checkPath("healthPath", path);
+            return this;
+        }
+
+        /** Readiness path. Default {@code /ready}. */
+        public Builder readyPath(String path) {
+            this.readyPath = checkPath("readyPath", path);
+            return this;
+        }
+
+        public Builder limits(Limits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        public Builder limits(Limits.Builder limits) {
+            return limits(limits.build());
+        }
+
+        public Builder proxy(ProxyOptions proxy) {
+            this.proxy = Objects.requireNonNull(proxy, "proxy");
+            return this;
+        }
+
+        public Builder proxy(ProxyOptions.Builder proxy) {
+            return proxy(proxy.build());
+        }
+
+        public Builder upstream(Upstream upstream) {
+            upstreams.add(Objects.requireNonNull(upstream, "upstream"));
+            return this;
+        }
+
+        public Builder upstream(Upstream.Builder upstream) {
+            return upstream(upstream.build());
+        }
+
+        public Builder route(Route route) {
+            routes.add(Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        public Builder route(Route.Builder route) {
+            return route(route.build());
+        }
+
+        /** Adds global middleware, run for every routed request; the first added is the outermost. */
+        public Builder use(Middleware middleware) {
+            this.middleware.add(Objects.requireNonNull(middleware, "middleware"));
+            return this;
+        }
+
+        /** Adds an event listener. */
+        public Builder listener(GatewayListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Validates everything and compiles the handler chain.
+         *
+         * @throws IllegalStateException naming the first inconsistency (unknown upstream, duplicates,
+         *                               port clash)
+         */
+        public Gateway build() {
+            Map<String, Upstream> byName = new LinkedHashMap<>();
+            for (Upstream u : upstreams) {
+                if (byName.put(u.name(), u) != null) {
+                    throw new IllegalStateException("upstream '" + u.name() + "' is defined twice");
+                }
+            }
+            Map<String, Route> ids = new LinkedHashMap<>();
+            for (Route r : routes) {
+                if (ids.put(r.id(), r) != null) {
+                    throw new IllegalStateException("route " + r.id() + ": defined twice (expected: distinct ids; set .id(...))");
+                }
+                if (r.upstream() != null && !byName.containsKey(r.upstream())) {
+                    throw new IllegalStateException("route " + r.id() + ": upstream '" + r.upstream() + "' is not defined (known: "
+                            + (byName.isEmpty() ? "none" : String.join(", ", new TreeSet<>(byName.keySet()))) + ")");
+                }
+            }
+            if (adminPort != null && adminPort != 0 && adminPort == port) {
+                throw new IllegalStateException("adminPort: " + adminPort + " is the same as port (expected: another port)");
+            }
+            if (healthPath.equals(readyPath)) {
+                throw new IllegalStateException("healthPath and readyPath are both " + healthPath + " (expected: different paths)");
+            }
+            return new Gateway(this);
+        }
+
+        private static int checkPort(String name, int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException(name + ": " + port + " (expected: 0..65535)");
+            }
+            return port;
+        }
+
+        private static String checkPath(String name, String path) {
+            Objects.requireNonNull(path, name);
+            if (!path.startsWith("/") || path.contains("?") || path.contains(" ")) {
+                throw new IllegalArgumentException(name + ": '" + path + "' (expected: an absolute path such as /health)");
+            }
+            return path;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Gateway[" + host + ":" + (boundPort >= 0 ? boundPort : port) + " upstreams=" + upstreams.keySet() + "]";
+    }
+
+    /** The upstream names, sorted. */
+    Collection<String> upstreamNames() {
+        return new TreeSet<>(upstreams.keySet());
+    }
+}

@@ -1,0 +1,109 @@
+package dev.tollgate.internal;
+
+import dev.tollgate.error.Problem;
+import dev.tollgate.error.ProblemResponder;
+import dev.tollgate.observe.GatewayListener;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The outermost handler: counts requests in flight (so a stop can wait for them), emits the request
+ * events, closes connections after their current request while draining, and turns any exception
+ * that escapes a handler into a 500 problem without a stack trace. Runs on the IO thread.
+ */
+public final class InFlight implements HttpHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(InFlight.class);
+
+    private final HttpHandler next;
+    private final GatewayListener events;
+    private final AtomicLong count = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition idle = lock.newCondition();
+    private volatile boolean draining;
+
+    public InFlight(HttpHandler next, GatewayListener events) {
+        this.next = next;
+        this.events = events;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        long start = System.nanoTime();
+        count.incrementAndGet();
+        exchange.addExchangeCompleteListener((ex, nextListener) -> {
+            try {
+                events.requestCompleted(ex, ex.getStatusCode(), System.nanoTime() - start);
+            } finally {
+                if (count.decrementAndGet() == 0 && draining) {
+                    signalIdle();
+                }
+                nextListener.proceed();
+            }
+        });
+        if (draining) {
+            // finish this request, then let the client reconnect to another instance
+            exchange.setPersistent(false);
+        }
+        events.requestStarted(exchange);
+        try {
+            next.handleRequest(exchange);
+        } catch (Throwable t) {
+            log.error("unhandled error for {} {}", exchange.getRequestMethod(), exchange.getRequestPath(), t);
+            if (exchange.isResponseStarted()) {
+                IoUtils.safeClose(exchange.getConnection());
+            } else {
+                exchange.setPersistent(false);
+                ProblemResponder.send(exchange, Problem.INTERNAL);
+            }
+        }
+    }
+
+    public long count() {
+        return count.get();
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    public void startDraining() {
+        draining = true;
+    }
+
+    /** Waits until no request is in flight or the timeout passes. @return whether it drained */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        lock.lock();
+        try {
+            while (count.get() > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                // also wake periodically: a decrement can race with the wait
+                idle.awaitNanos(Math.min(left, 10_000_000L));
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void signalIdle() {
+        lock.lock();
+        try {
+            idle.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package dev.tollgate.net;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Objects;
+
+/**
+ * An IPv4 or IPv6 address range such as {@code 10.0.0.0/8} or {@code 2001:db8::/32}; a bare address
+ * is a range of one. Immutable and thread-safe. IPv4-mapped IPv6 addresses match IPv4 ranges.
+ */
+public final class Cidr {
+
+    private final byte[] network;
+    private final int prefix;
+    private final String text;
+
+    private Cidr(byte[] network, int prefix, String text) {
+        this.network = network;
+        this.prefix = prefix;
+        this.text = text;
+    }
+
+    /**
+     * Parses a range. Only literal addresses are accepted; host names are never resolved.
+     *
+     * @throws IllegalArgumentException if the text is not an address or range
+     */
+    public static Cidr parse(String text) {
+        Objects.requireNonNull(text, "text");
+        String t = text.trim();
+        int slash = t.indexOf('/');
+        String addr = slash < 0 ? t : t.substring(0, slash);
+        byte[] bytes = literal(addr);
+        if (bytes == null) {
+            throw new IllegalArgumentException("cidr: '" + text + "' is not an IP address or range (expected: e.g. 10.0.0.0/8 or ::1)");
+        }
+        int max = bytes.length * 8;
+        int prefix = max;
+        if (slash >= 0) {
+            try {
+                prefix = Integer.parseInt(t.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                prefix = -1;
+            }
+            if (prefix < 0 || prefix > max) {
+                throw new IllegalArgumentException("cidr: '" + text + "' has prefix length out of range (expected: 0.." + max + ")");
+            }
+        }
+        byte[] net = bytes.clone();
+        for (int bit = prefix; bit < max; bit++) {
+            net[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+        }
+        return new Cidr(net, prefix, t);
+    }
+
+    /** Whether the address lies in the range. */
+    public boolean contains(InetAddress address) {
+        byte[] a = address.getAddress();
+        if (a.length == 16 && network.length == 4 && isV4Mapped(a)) {
+            a = java.util.Arrays.copyOfRange(a, 12, 16);
+        }
+        if (a.length != network.length) {
+            return false;
+        }
+        int full = prefix / 8;
+        for (int i = 0; i < full; i++) {
+            if (a[i] != network[i]) {
+                return false;
+            }
+        }
+        int rest = prefix % 8;
+        if (rest == 0) {
+            return true;
+        }
+        int mask = (0xFF << (8 - rest)) & 0xFF;
+        return (a[full] & mask) == (network[full] & mask);
+    }
+
+    private static boolean isV4Mapped(byte[] a) {
+        for (int i = 0; i < 10; i++) {
+            if (a[i] != 0) {
+                return false;
+            }
+        }
+        return a[10] == (byte) 0xFF && a[11] == (byte) 0xFF;
+    }
+
+    /** Parses an IP literal without any DNS lookup; null if it is not one. */
+    public static byte[] literal(String addr) {
+        String a = addr.startsWith("[") && addr.endsWith("]") ? addr.substring(1, addr.length() - 1) : addr;
+        if (a.isEmpty()) {
+            return null;
+        }
+        if (a.indexOf(':') >= 0) {
+            if (!a.matches("[0-9A-Fa-f:.]+")) {
+                return null;
+            }
+        } else if (!a.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return null;
+        }
+        try {
+            // a literal of the right shape: InetAddress parses it without a lookup
+            return InetAddress.getByName(a).getAddress();
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

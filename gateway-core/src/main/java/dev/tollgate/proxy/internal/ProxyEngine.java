@@ -1,0 +1,521 @@
+package dev.tollgate.proxy.internal;
+
+import dev.tollgate.error.Problem;
+import dev.tollgate.error.ProblemResponder;
+import dev.tollgate.observe.AttemptOutcome;
+import dev.tollgate.observe.GatewayListener;
+import dev.tollgate.proxy.ProxyOptions;
+import dev.tollgate.route.RouteMatch;
+import dev.tollgate.upstream.Endpoint;
+import dev.tollgate.upstream.UpstreamPool;
+import dev.tollgate.upstream.internal.ConnectionPool;
+import dev.tollgate.upstream.internal.EndpointState;
+import io.undertow.client.ClientCallback;
+import io.undertow.client.ClientConnection;
+import io.undertow.client.ClientExchange;
+import io.undertow.client.ClientRequest;
+import io.undertow.client.ClientResponse;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Attachable;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.server.protocol.http.HttpAttachments;
+import io.undertow.util.HttpString;
+import io.undertow.util.Protocols;
+import io.undertow.util.SameThreadExecutor;
+import io.undertow.util.Transfer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.ChannelExceptionHandler;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy engine: for each request it picks an endpoint, takes a pooled connection of the current
+ * IO thread, sends the request with its body streamed, and streams the response back. It owns every
+ * attempt, so timeouts, failures and connection reuse are decided here. All of a call's work runs on
+ * the IO thread of its exchange.
+ */
+public final class ProxyEngine {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxyEngine.class);
+
+    static final HttpString X_FORWARDED_FOR = HttpString.tryFromString("X-Forwarded-For");
+    static final HttpString X_FORWARDED_PROTO = HttpString.tryFromString("X-Forwarded-Proto");
+    static final HttpString X_FORWARDED_HOST = HttpString.tryFromString("X-Forwarded-Host");
+    static final HttpString X_FORWARDED_PORT = HttpString.tryFromString("X-Forwarded-Port");
+    static final HttpString X_REAL_IP = HttpString.tryFromString("X-Real-IP");
+    static final HttpString FORWARDED = HttpString.tryFromString("Forwarded");
+    static final HttpString VIA = HttpString.tryFromString("Via");
+
+    /** The safe-replay limit for a reused connection that turned out to be dead. */
+    private static final int MAX_STALE_RETRIES = 2;
+
+    private final ProxyOptions options;
+    private final GatewayListener events;
+    private final ConnectionPool.Settings poolSettings;
+    private final String viaValue;
+
+    public ProxyEngine(ProxyOptions options, GatewayListener events, ByteBufferPool bufferPool) {
+        this.options = options;
+        this.events = events;
+        this.poolSettings = new ConnectionPool.Settings(options.maxConnectionsPerThread(), options.maxWaitingPerThread(),
+                options.acquireTimeout(), options.connectTimeout(), options.idleTimeout(), OptionMap.EMPTY, bufferPool);
+        this.viaValue = options.via().isEmpty() ? null : "1.1 " + options.via();
+    }
+
+    /** The terminal handler of routes that go to {@code upstream}. */
+    public HttpHandler handlerFor(UpstreamPool upstream) {
+        return exchange -> {
+            XnioIoThread io = exchange.getIoThread();
+            // the call runs once the handler chain has returned, always on the exchange's IO thread
+            exchange.dispatch(exchange.isInIoThread() ? SameThreadExecutor.INSTANCE : io,
+                    () -> new Call(exchange, upstream).start());
+        };
+    }
+
+    /** Closes the pools of one endpoint (removed, or the gateway stops), each on its own IO thread. */
+    public static void closePools(EndpointState state, boolean idleOnly) {
+        for (ConnectionPool pool : state.pools()) {
+            try {
+                pool.thread().execute(idleOnly ? pool::closeIdle : pool::close);
+            } catch (RuntimeException e) {
+                // the worker is already shutting down and closes the channels itself
+                log.debug("could not schedule pool close for {}", state, e);
+            }
+        }
+    }
+
+    /** One proxied request: possibly several connection attempts, one relayed response. */
+    private final class Call implements ConnectionPool.Waiter {
+        private final HttpServerExchange exchange;
+        private final UpstreamPool upstream;
+        private final long started = System.nanoTime();
+        private EndpointState endpoint;
+        private ConnectionPool pool;
+        private ClientConnection connection;
+        private boolean reused;
+        private int attempt;
+        private long attemptStarted;
+        private XnioExecutor.Key responseTimer;
+        private boolean responseStarted;
+        private boolean requestSent;
+        private boolean responseDone;
+        private boolean finished;
+        private boolean connectionBroken;
+
+        Call(HttpServerExchange exchange, UpstreamPool upstream) {
+            this.exchange = exchange;
+            this.upstream = upstream;
+        }
+
+        void start() {
+            endpoint = upstream.pick();
+            if (endpoint == null) {
+                events.attemptCompleted(exchange, upstream.name(), null, 1, AttemptOutcome.NO_ENDPOINT, 0, 0);
+                ProblemResponder.send(exchange, Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' has no endpoints"));
+                return;
+            }
+            endpoint.inFlight().incrementAndGet();
+            exchange.addExchangeCompleteListener((ex, next) -> {
+                onExchangeComplete();
+                next.proceed();
+            });
+            pool = endpoint.pool(exchange.getIoThread(), t -> new ConnectionPool(t, endpoint, poolSettings));
+            beginAttempt();
+        }
+
+        private void beginAttempt() {
+            attempt++;
+            attemptStarted = System.nanoTime();
+            events.attemptStarted(exchange, upstream.name(), endpoint.endpoint(), attempt);
+            pool.acquire(this);
+        }
+
+        @Override
+        public boolean wanted() {
+            return !finished && !exchange.isComplete() && exchange.getConnection().isOpen();
+        }
+
+        @Override
+        public void failed(ConnectionPool.Failure failure, IOException cause) {
+            switch (failure) {
+                case CONNECT_TIMEOUT -> fail(AttemptOutcome.CONNECT_TIMEOUT,
+                        Problem.UPSTREAM_TIMEOUT.withDetail("connecting to upstream '" + upstream.name() + "' timed out"));
+                case CONNECT_FAILED -> fail(AttemptOutcome.CONNECT_FAILED,
+                        Problem.UPSTREAM_UNREACHABLE.withDetail("could not connect to upstream '" + upstream.name() + "'"));
+                case QUEUE_FULL, QUEUE_TIMEOUT -> fail(AttemptOutcome.POOL_EXHAUSTED,
+                        Problem.UNAVAILABLE.withDetail("no connection to upstream '" + upstream.name() + "' was free in time"));
+                case CLOSED -> fail(AttemptOutcome.NO_ENDPOINT,
+                        Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' is shutting down"));
+            }
+            log.debug("attempt to {} failed: {}", endpoint, cause.getMessage());
+        }
+
+        @Override
+        public void connected(ClientConnection connection, boolean reused) {
+            this.connection = connection;
+            this.reused = reused;
+            if (!wanted()) {
+                releaseConnection();
+                return;
+            }
+            ClientRequest request = buildRequest();
+            responseTimer = exchange.getIoThread().executeAfter(this::onResponseTimeout,
+                    options.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            connection.sendRequest(request, new ClientCallback<>() {
+                @Override
+                public void completed(ClientExchange result) {
+                    onRequestStarted(result);
+                }
+
+                @Override
+                public void failed(IOException e) {
+                    onUpstreamFailure(e);
+                }
+            });
+        }
+
+        private void onRequestStarted(ClientExchange result) {
+            if (finished) {
+                return;
+            }
+            result.setResponseListener(new ClientCallback<>() {
+                @Override
+                public void completed(ClientExchange r) {
+                    onResponse(r);
+                }
+
+                @Override
+                public void failed(IOException e) {
+                    onUpstreamFailure(e);
+                }
+            });
+            ChannelListener<StreamSinkChannel> done = new FinishSink(exchange, result, true);
+            if (exchange.isRequestComplete()) {
+                done.handleEvent(result.getRequestChannel());
+            } else {
+                StreamSourceChannel body = exchange.getRequestChannel();
+                if (body == null) {
+                    // someone before us consumed the body channel; nothing left to send
+                    done.handleEvent(result.getRequestChannel());
+                    return;
+                }
+                Transfer.initiateTransfer(body, result.getRequestChannel(), ChannelListeners.closingChannelListener(), done,
+                        (ChannelExceptionHandler<StreamSourceChannel>) (ch, e) -> onClientBodyFailure(e),
+                        (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> onUpstreamFailure(e),
+                        exchange.getConnection().getByteBufferPool());
+            }
+        }
+
+        private void onResponse(ClientExchange result) {
+            if (finished) {
+                return;
+            }
+            cancelResponseTimer();
+            ClientResponse response = result.getResponse();
+            HeaderMap in = response.getResponseHeaders();
+            HeaderMap out = exchange.getResponseHeaders();
+            Set<HttpString> connectionOptions = HopByHop.connectionOptions(in);
+            for (HeaderValues values : in) {
+                HttpString name = values.getHeaderName();
+                if (!HopByHop.isHopByHop(name, connectionOptions)) {
+                    out.putAll(name, values);
+                }
+            }
+            if (viaValue != null) {
+                out.add(VIA, viaValue);
+            }
+            exchange.setStatusCode(response.getResponseCode());
+            responseStarted = true;
+            events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, AttemptOutcome.RESPONSE,
+                    response.getResponseCode(), System.nanoTime() - attemptStarted);
+            Transfer.initiateTransfer(result.getResponseChannel(), exchange.getResponseChannel(),
+                    ChannelListeners.closingChannelListener(), new FinishSink(result, exchange, false),
+                    (ChannelExceptionHandler<StreamSourceChannel>) (ch, e) -> onResponseBodyFailure(e, true),
+                    (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> onResponseBodyFailure(e, false),
+                    exchange.getConnection().getByteBufferPool());
+        }
+
+        private void onResponseTimeout() {
+            responseTimer = null;
+            if (finished || responseStarted) {
+                return;
+            }
+            connectionBroken = true;
+            fail(AttemptOutcome.RESPONSE_TIMEOUT, Problem.UPSTREAM_TIMEOUT.withDetail("upstream '" + upstream.name()
+                    + "' did not answer within " + options.responseTimeout().toMillis() + " ms"));
+        }
+
+        /** The upstream connection failed before the response headers arrived. */
+        private void onUpstreamFailure(IOException e) {
+            if (finished) {
+                return;
+            }
+            if (responseStarted) {
+                onResponseBodyFailure(e, true);
+                return;
+            }
+            connectionBroken = true;
+            cancelResponseTimer();
+            // a pooled connection that the upstream had closed: the request never reached it, so a
+            // request without a body may go again on another connection
+            if (reused && exchange.isRequestComplete() && attempt <= MAX_STALE_RETRIES && wanted()) {
+                log.debug("reused connection to {} was dead ({}), trying a fresh one", endpoint, e.toString());
+                events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt,
+                        AttemptOutcome.UPSTREAM_RESET, 0, System.nanoTime() - attemptStarted);
+                releaseConnection();
+                beginAttempt();
+                return;
+            }
+            fail(AttemptOutcome.UPSTREAM_RESET, Problem.UPSTREAM_BAD_RESPONSE.withDetail("upstream '" + upstream.name()
+                    + "' closed the connection before answering"));
+        }
+
+        /** Reading the client's request body failed: a broken chunked body or the client went away. */
+        private void onClientBodyFailure(IOException e) {
+            if (finished) {
+                return;
+            }
+            connectionBroken = true;
+            exchange.setPersistent(false);
+            log.debug("client request body failed: {}", e.toString());
+            if (exchange.getConnection().isOpen() && !exchange.isResponseStarted()) {
+                fail(AttemptOutcome.CLIENT_ABORTED, Problem.BAD_REQUEST.withDetail("the request body is malformed or incomplete"));
+            } else {
+                fail(AttemptOutcome.CLIENT_ABORTED, null);
+            }
+        }
+
+        /** Relaying the response body failed; the response has started, so both connections close. */
+        private void onResponseBodyFailure(IOException e, boolean upstreamSide) {
+            if (finished) {
+                return;
+            }
+            log.debug("response relay failed on the {} side: {}", upstreamSide ? "upstream" : "client", e.toString());
+            connectionBroken = true;
+            finished = true;
+            cancelResponseTimer();
+            releaseConnection();
+            IoUtils.safeClose(exchange.getConnection());
+        }
+
+        /** Ends the call with an error response (or just closes if {@code problem} is null). */
+        private void fail(AttemptOutcome outcome, Problem problem) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            cancelResponseTimer();
+            events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, outcome, 0,
+                    System.nanoTime() - attemptStarted);
+            if (connection != null) {
+                connectionBroken = true;
+                releaseConnection();
+            }
+            if (!exchange.isRequestComplete()) {
+                // part of the body may still be unread: the connection cannot carry another request
+                exchange.setPersistent(false);
+            }
+            if (problem == null || exchange.isResponseStarted()) {
+                IoUtils.safeClose(exchange.getConnection());
+            } else {
+                ProblemResponder.send(exchange, problem);
+            }
+        }
+
+        private void onExchangeComplete() {
+            endpoint.inFlight().decrementAndGet();
+            if (!finished) {
+                finished = true;
+                cancelResponseTimer();
+            }
+            if (connection != null) {
+                releaseConnection();
+            }
+        }
+
+        private void releaseConnection() {
+            ClientConnection c = connection;
+            if (c == null) {
+                return;
+            }
+            connection = null;
+            boolean reusable = !connectionBroken && requestSent && responseDone;
+            pool.release(c, reusable);
+        }
+
+        private void cancelResponseTimer() {
+            if (responseTimer != null) {
+                responseTimer.remove();
+                responseTimer = null;
+            }
+        }
+
+        private ClientRequest buildRequest() {
+            RouteMatch match = RouteMatch.of(exchange);
+            String path = match != null ? match.upstreamPath() : rawPath(exchange);
+            String query = exchange.getQueryString();
+            ClientRequest request = new ClientRequest()
+                    .setMethod(exchange.getRequestMethod())
+                    .setPath(query == null || query.isEmpty() ? path : path + "?" + query);
+            request.setProtocol(Protocols.HTTP_1_1);
+            HeaderMap in = exchange.getRequestHeaders();
+            HeaderMap out = request.getRequestHeaders();
+            Set<HttpString> connectionOptions = HopByHop.connectionOptions(in);
+            boolean trusted = options.trustedProxies().trusts(exchange.getConnection().getPeerAddress(InetSocketAddress.class));
+            for (HeaderValues values : in) {
+                HttpString name = values.getHeaderName();
+                if (HopByHop.isHopByHop(name, connectionOptions) || name.equals(Headers.HOST)
+                        || name.equals(Headers.EXPECT) || name.equals(Headers.CONTENT_LENGTH)) {
+                    continue;
+                }
+                if (!trusted && isForwarding(name)) {
+                    continue;
+                }
+                out.putAll(name, values);
+            }
+            // framing is ours to choose: a known length stays fixed, anything else still to come is chunked
+            String length = in.getFirst(Headers.CONTENT_LENGTH);
+            if (length != null) {
+                out.put(Headers.CONTENT_LENGTH, length);
+            } else if (!exchange.isRequestComplete()) {
+                out.put(Headers.TRANSFER_ENCODING, Headers.CHUNKED.toString());
+            }
+            String clientHost = in.getFirst(Headers.HOST);
+            Endpoint target = endpoint.endpoint();
+            if (options.hostHeader() == ProxyOptions.HostHeader.PRESERVE && clientHost != null) {
+                out.put(Headers.HOST, clientHost);
+            } else {
+                out.put(Headers.HOST, target.authority());
+            }
+            addForwarding(out, trusted, clientHost);
+            if (viaValue != null) {
+                out.add(VIA, viaValue);
+            }
+            return request;
+        }
+
+        private void addForwarding(HeaderMap out, boolean trusted, String clientHost) {
+            InetSocketAddress peer = exchange.getConnection().getPeerAddress(InetSocketAddress.class);
+            String peerIp = peer == null ? "unknown" : peer.getAddress().getHostAddress();
+            String proto = exchange.getRequestScheme();
+            String xff = trusted ? out.getFirst(X_FORWARDED_FOR) : null;
+            out.put(X_FORWARDED_FOR, xff == null || xff.isBlank() ? peerIp : xff + ", " + peerIp);
+            if (!trusted || !out.contains(X_FORWARDED_PROTO)) {
+                out.put(X_FORWARDED_PROTO, proto);
+            }
+            if (clientHost != null && (!trusted || !out.contains(X_FORWARDED_HOST))) {
+                out.put(X_FORWARDED_HOST, clientHost);
+            }
+            if (!trusted || !out.contains(X_FORWARDED_PORT)) {
+                out.put(X_FORWARDED_PORT, Integer.toString(exchange.getHostPort()));
+            }
+            StringBuilder fwd = new StringBuilder(64);
+            String existing = trusted ? joined(out, FORWARDED) : null;
+            if (existing != null) {
+                fwd.append(existing).append(", ");
+            }
+            fwd.append("for=");
+            if (peer != null && peer.getAddress() instanceof Inet6Address) {
+                fwd.append("\"[").append(peerIp).append("]\"");
+            } else {
+                fwd.append(peerIp);
+            }
+            if (clientHost != null && clientHost.matches("[A-Za-z0-9.:\\[\\]-]+")) {
+                fwd.append(";host=").append(clientHost.indexOf(':') >= 0 ? "\"" + clientHost + "\"" : clientHost);
+            }
+            fwd.append(";proto=").append(proto);
+            out.put(FORWARDED, fwd.toString());
+        }
+
+        /**
+         * Ends one direction of the relay: moves trailers across, shuts the sink down and flushes it, and
+         * records that the direction completed (which makes the upstream connection reusable).
+         */
+        private final class FinishSink implements ChannelListener<StreamSinkChannel> {
+            private final Attachable source;
+            private final Attachable target;
+            private final boolean requestDirection;
+
+            FinishSink(Attachable source, Attachable target, boolean requestDirection) {
+                this.source = source;
+                this.target = target;
+                this.requestDirection = requestDirection;
+            }
+
+            @Override
+            public void handleEvent(StreamSinkChannel channel) {
+                // the source is at its end: for the upstream connection this direction is over, even
+                // while the last bytes are still being flushed (ending the exchange may run inside flush)
+                markDone();
+                HeaderMap trailers = source.getAttachment(HttpAttachments.REQUEST_TRAILERS);
+                if (trailers != null) {
+                    target.putAttachment(HttpAttachments.RESPONSE_TRAILERS, trailers);
+                }
+                try {
+                    channel.shutdownWrites();
+                    if (channel.flush()) {
+                        completed(channel);
+                    } else {
+                        channel.getWriteSetter().set(ChannelListeners.flushingChannelListener(this::completed,
+                                (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> IoUtils.safeClose(ch)));
+                        channel.resumeWrites();
+                    }
+                } catch (IOException e) {
+                    IoUtils.safeClose(channel);
+                }
+            }
+
+            private void completed(StreamSinkChannel channel) {
+                channel.suspendWrites();
+                channel.getWriteSetter().set(null);
+            }
+
+            private void markDone() {
+                if (requestDirection) {
+                    requestSent = true;
+                } else {
+                    responseDone = true;
+                }
+            }
+        }
+    }
+
+    private static String joined(HeaderMap headers, HttpString name) {
+        HeaderValues v = headers.get(name);
+        return v == null || v.isEmpty() ? null : String.join(", ", v);
+    }
+
+    private static boolean isForwarding(HttpString name) {
+        return name.equals(FORWARDED) || name.equals(X_FORWARDED_FOR) || name.equals(X_FORWARDED_PROTO)
+                || name.equals(X_FORWARDED_HOST) || name.equals(X_FORWARDED_PORT) || name.equals(X_REAL_IP);
+    }
+
+    /** The request's path as received (percent-encoding kept), without scheme, authority or query. */
+    public static String rawPath(HttpServerExchange exchange) {
+        String uri = exchange.getRequestURI();
+        if (exchange.isHostIncludedInRequestURI()) {
+            int scheme = uri.indexOf("://");
+            int slash = scheme < 0 ? -1 : uri.indexOf('/', scheme + 3);
+            uri = slash < 0 ? "/" : uri.substring(slash);
+        }
+        return uri.isEmpty() ? "/" : uri;
+    }
+
+}

@@ -1,0 +1,4 @@
+/**
+ * The proxy engine: owns every attempt to an upstream, from connection to relayed response. Not API.
+ */
+package dev.tollgate.proxy.internal;

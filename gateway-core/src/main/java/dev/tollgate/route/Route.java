@@ -1,0 +1,356 @@
+package dev.tollgate.route;
+
+import dev.tollgate.middleware.Middleware;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HttpString;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * A route: a path template, predicates, route middleware and a destination (an upstream by name, or a
+ * handler in code). Immutable and thread-safe; start one with {@link #path(String)} or
+ * {@link #prefix(String)}.
+ *
+ * <p>Templates: literal segments ({@code /users}), variables ({@code /users/{id}}, one whole segment)
+ * and a trailing {@code /**} (any rest, including none). When several routes match a path, the one
+ * with more literal segments at the first point of difference wins (literal, then variable, then
+ * {@code **}); among equals, the first declared wins. Predicates are then checked in that order.
+ */
+public final class Route {
+
+    private static final Pattern VAR = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)}");
+
+    private final String id;
+    private final String template;
+    private final List<String> segments;
+    private final Set<String> methods;
+    private final List<Predicate> predicates;
+    private final int stripPrefix;
+    private final Pattern rewriteFrom;
+    private final String rewriteTo;
+    private final List<Middleware> middleware;
+    private final String upstream;
+    private final HttpHandler handler;
+
+    private Route(Builder b) {
+        this.template = b.template;
+        this.segments = b.segments;
+        this.id = b.id != null ? b.id : b.template;
+        this.methods = Collections.unmodifiableSet(new LinkedHashSet<>(b.methods));
+        this.predicates = List.copyOf(b.predicates);
+        this.stripPrefix = b.stripPrefix;
+        this.rewriteFrom = b.rewriteFrom;
+        this.rewriteTo = b.rewriteTo;
+        this.middleware = List.copyOf(b.middleware);
+        this.upstream = b.upstream;
+        this.handler = b.handler;
+    }
+
+    /**
+     * A route for a path template: {@code /health}, {@code /users/{id}}, {@code /static/**}.
+     *
+     * @throws IllegalArgumentException if the template is malformed
+     */
+    public static Builder path(String template) {
+        return new Builder(template);
+    }
+
+    /** A route for a path and everything below it: {@code prefix("/api")} matches {@code /api} and {@code /api/...}. */
+    public static Builder prefix(String prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        String p = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        return new Builder(p + "/**");
+    }
+
+    /** The id used in logs, metrics and errors: given, or the template. */
+    public String id() {
+        return id;
+    }
+
+    public String template() {
+        return template;
+    }
+
+    /** Template segments; variables as {@code {name}}, a tail as {@code **}. */
+    public List<String> segments() {
+        return segments;
+    }
+
+    /** Allowed methods, upper-case; empty means any. */
+    public Set<String> methods() {
+        return methods;
+    }
+
+    /** Leading path segments removed before forwarding. Default 0. */
+    public int stripPrefix() {
+        return stripPrefix;
+    }
+
+    public List<Middleware> middleware() {
+        return middleware;
+    }
+
+    /** The upstream's name, or null when the route has a handler. */
+    public String upstream() {
+        return upstream;
+    }
+
+    /** The handler in code, or null when the route goes to an upstream. */
+    public HttpHandler handler() {
+        return handler;
+    }
+
+    /** Whether the non-method predicates (host, header, query) accept the exchange. */
+    public boolean predicatesMatch(HttpServerExchange exchange) {
+        for (Predicate p : predicates) {
+            if (!p.test(exchange)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether the method is allowed. */
+    public boolean allows(HttpString method) {
+        return methods.isEmpty() || methods.contains(method.toString());
+    }
+
+    /** The path to send upstream: after strip-prefix and rewrite of the normalised request path. */
+    public String upstreamPath(String normalizedPath) {
+        String p = normalizedPath;
+        if (stripPrefix > 0) {
+            int idx = 0;
+            for (int i = 0; i < stripPrefix && idx >= 0; i++) {
+                idx = p.indexOf('/', idx + 1);
+            }
+            p = idx < 0 ? "/" : p.substring(idx);
+        }
+        if (rewriteFrom != null) {
+            p = rewriteFrom.matcher(p).replaceFirst(rewriteTo);
+            if (!p.startsWith("/")) {
+                p = "/" + p;
+            }
+        }
+        return p;
+    }
+
+    @Override
+    public String toString() {
+        return "Route[" + id + (methods.isEmpty() ? "" : " " + methods) + " -> "
+                + (upstream != null ? upstream : "handler") + "]";
+    }
+
+    /** A request predicate other than path and method. */
+    @FunctionalInterface
+    public interface Predicate {
+        boolean test(HttpServerExchange exchange);
+    }
+
+    /** Builds a {@link Route}. Not thread-safe. */
+    public static final class Builder {
+        private final String template;
+        private final List<String> segments;
+        private String id;
+        private final Set<String> methods = new LinkedHashSet<>();
+        private final List<Predicate> predicates = new ArrayList<>();
+        private int stripPrefix;
+        private Pattern rewriteFrom;
+        private String rewriteTo;
+        private final List<Middleware> middleware = new ArrayList<>();
+        private String upstream;
+        private HttpHandler handler;
+
+        private Builder(String template) {
+            Objects.requireNonNull(template, "template");
+            this.template = template;
+            this.segments = parse(template);
+        }
+
+        private static List<String> parse(String template) {
+            if (!template.startsWith("/")) {
+                throw new IllegalArgumentException("route.path: '" + template + "' (expected: starts with '/')");
+            }
+            List<String> out = new ArrayList<>();
+            String[] parts = template.substring(1).split("/", -1);
+            for (int i = 0; i < parts.length; i++) {
+                String s = parts[i];
+                if (s.isEmpty()) {
+                    if (i == parts.length - 1) {
+                        continue; // a trailing slash is not significant
+                    }
+                    throw new IllegalArgumentException("route.path: '" + template + "' has an empty segment (expected: no '//')");
+                }
+                if (s.equals("**")) {
+                    if (i != parts.length - 1) {
+                        throw new IllegalArgumentException("route.path: '" + template + "' has '**' before the end (expected: only as the last segment)");
+                    }
+                } else if (s.startsWith("{")) {
+                    if (!VAR.matcher(s).matches()) {
+                        throw new IllegalArgumentException("route.path: '" + template + "' has a bad variable '" + s + "' (expected: {name} as a whole segment)");
+                    }
+                    String name = s.substring(1, s.length() - 1);
+                    if (out.contains("{" + name + "}")) {
+                        throw new IllegalArgumentException("route.path: '" + template + "' uses variable '" + name + "' twice");
+                    }
+                } else if (s.indexOf('{') >= 0 || s.indexOf('}') >= 0 || s.indexOf('*') >= 0 || s.equals(".") || s.equals("..")) {
+                    throw new IllegalArgumentException("route.path: '" + template + "' has a bad segment '" + s + "' (expected: literal, {name} or a final **)");
+                }
+                out.add(s);
+            }
+            return List.copyOf(out);
+        }
+
+        /** A stable id for logs and metrics. Default: the template. */
+        public Builder id(String id) {
+            this.id = Objects.requireNonNull(id, "id");
+            return this;
+        }
+
+        /** Allowed methods (e.g. "GET", "POST"); other methods get 405. Default: any. */
+        public Builder methods(String... methods) {
+            for (String m : methods) {
+                Objects.requireNonNull(m, "method");
+                if (!m.matches("[A-Za-z]+")) {
+                    throw new IllegalArgumentException("route.methods: '" + m + "' (expected: a method name such as GET)");
+                }
+                this.methods.add(m.toUpperCase(Locale.ROOT));
+            }
+            return this;
+        }
+
+        /** Allowed methods as Undertow names ({@code Methods.GET}). */
+        public Builder methods(HttpString... methods) {
+            for (HttpString m : methods) {
+                methods(m.toString());
+            }
+            return this;
+        }
+
+        /**
+         * Matches the request's host (without port, case-insensitive): exact, or a leading {@code *.}
+         * for any subdomain ({@code *.example.com} matches {@code a.example.com}, not {@code example.com}).
+         */
+        public Builder host(String pattern) {
+            Objects.requireNonNull(pattern, "pattern");
+            String p = pattern.toLowerCase(Locale.ROOT);
+            if (p.startsWith("*.")) {
+                String suffix = p.substring(1);
+                predicates.add(ex -> {
+                    String h = ex.getHostName();
+                    return h != null && h.toLowerCase(Locale.ROOT).endsWith(suffix) && h.length() > suffix.length();
+                });
+            } else {
+                predicates.add(ex -> p.equalsIgnoreCase(ex.getHostName()));
+            }
+            return this;
+        }
+
+        /** Requires a header with exactly this value (any of its values). */
+        public Builder header(String name, String value) {
+            HttpString h = HttpString.tryFromString(Objects.requireNonNull(name, "name"));
+            Objects.requireNonNull(value, "value");
+            predicates.add(ex -> {
+                var values = ex.getRequestHeaders().get(h);
+                return values != null && values.contains(value);
+            });
+            return this;
+        }
+
+        /** Requires a header to be present. */
+        public Builder headerPresent(String name) {
+            HttpString h = HttpString.tryFromString(Objects.requireNonNull(name, "name"));
+            predicates.add(ex -> ex.getRequestHeaders().contains(h));
+            return this;
+        }
+
+        /** Requires a query parameter with exactly this (decoded) value. */
+        public Builder query(String name, String value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            predicates.add(ex -> {
+                var values = ex.getQueryParameters().get(name);
+                return values != null && values.contains(value);
+            });
+            return this;
+        }
+
+        /** Requires a query parameter to be present. */
+        public Builder queryPresent(String name) {
+            Objects.requireNonNull(name, "name");
+            predicates.add(ex -> ex.getQueryParameters().containsKey(name));
+            return this;
+        }
+
+        /** Any other condition, checked on the IO thread; must not block. */
+        public Builder when(Predicate predicate) {
+            predicates.add(Objects.requireNonNull(predicate, "predicate"));
+            return this;
+        }
+
+        /** Removes this many leading path segments before forwarding ({@code /api/orders/1} with 1: {@code /orders/1}). */
+        public Builder stripPrefix(int segments) {
+            if (segments < 0) {
+                throw new IllegalArgumentException("route.stripPrefix: " + segments + " (expected: >= 0)");
+            }
+            this.stripPrefix = segments;
+            return this;
+        }
+
+        /**
+         * Rewrites the forwarded path (after strip-prefix): the first match of {@code regex} is replaced
+         * with {@code replacement}, which may use {@code $1} or {@code ${name}} groups.
+         */
+        public Builder rewrite(String regex, String replacement) {
+            Objects.requireNonNull(regex, "regex");
+            this.rewriteTo = Objects.requireNonNull(replacement, "replacement");
+            try {
+                this.rewriteFrom = Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("route.rewrite: '" + regex + "' is not a regular expression: " + e.getDescription());
+            }
+            return this;
+        }
+
+        /** Adds route middleware; the first added is the outermost. */
+        public Builder use(Middleware middleware) {
+            this.middleware.add(Objects.requireNonNull(middleware, "middleware"));
+            return this;
+        }
+
+        /** Sends matching requests to the named upstream. */
+        public Builder to(String upstream) {
+            this.upstream = Objects.requireNonNull(upstream, "upstream");
+            return this;
+        }
+
+        /** Answers matching requests with a handler in code instead of an upstream. */
+        public Builder handler(HttpHandler handler) {
+            this.handler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @throws IllegalStateException if the route has no destination or two
+         */
+        public Route build() {
+            if (upstream == null && handler == null) {
+                throw new IllegalStateException("route " + (id != null ? id : template) + ": no destination (expected: .to(upstream) or .handler(h))");
+            }
+            if (upstream != null && handler != null) {
+                throw new IllegalStateException("route " + (id != null ? id : template) + ": both an upstream and a handler (expected: one of them)");
+            }
+            return new Route(this);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package dev.tollgate.route.internal;
+
+import dev.tollgate.route.Route;
+import io.undertow.server.HttpServerExchange;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Routes compiled into a trie of path segments. Matching walks one branch per segment (literal before
+ * variable before {@code **}), so its cost depends on the path's depth, not the number of routes.
+ * Immutable after construction; {@link #match} is thread-safe.
+ */
+public final class Router {
+
+    /** What matching decided. */
+    public sealed interface Result permits Matched, NotFound, MethodNotAllowed, BadPath {
+    }
+
+    /** A route matched. */
+    public record Matched(Route route, Map<String, String> variables, String normalizedPath) implements Result {
+    }
+
+    /** No route matched path and predicates. */
+    public record NotFound(String normalizedPath) implements Result {
+    }
+
+    /** Routes matched path and predicates but not the method. */
+    public record MethodNotAllowed(Set<String> allowed) implements Result {
+    }
+
+    /** The path cannot be routed (not origin-form, or it climbs above the root). */
+    public record BadPath(String reason) implements Result {
+    }
+
+    private static final class Node {
+        final Map<String, Node> literals = new HashMap<>();
+        Node variable;
+        final List<Entry> terminal = new ArrayList<>();
+        final List<Entry> tail = new ArrayList<>();
+    }
+
+    /** A route and where its variables sit. */
+    private record Entry(Route route, int[] varIndexes, String[] varNames, int order) {
+    }
+
+    private final Node root = new Node();
+    private final int size;
+
+    public Router(List<Route> routes) {
+        int order = 0;
+        for (Route r : routes) {
+            insert(r, order++);
+        }
+        this.size = routes.size();
+    }
+
+    public int size() {
+        return size;
+    }
+
+    private void insert(Route route, int order) {
+        List<String> segs = route.segments();
+        List<Integer> idx = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        Node node = root;
+        boolean tail = false;
+        for (int i = 0; i < segs.size(); i++) {
+            String s = segs.get(i);
+            if (s.equals("**")) {
+                tail = true;
+                break;
+            }
+            if (s.startsWith("{")) {
+                idx.add(i);
+                names.add(s.substring(1, s.length() - 1));
+                if (node.variable == null) {
+                    node.variable = new Node();
+                }
+                node = node.variable;
+            } else {
+                node = node.literals.computeIfAbsent(s, k -> new Node());
+            }
+        }
+        Entry e = new Entry(route, idx.stream().mapToInt(Integer::intValue).toArray(), names.toArray(String[]::new), order);
+        (tail ? node.tail : node.terminal).add(e);
+    }
+
+    /**
+     * Routes an exchange by its raw path.
+     *
+     * @param rawPath the path as received, percent-encoding kept, without the query
+     */
+    public Result match(HttpServerExchange exchange, String rawPath) {
+        String normalized = normalize(rawPath);
+        if (normalized == null) {
+            return new BadPath("the path is not a valid origin-form path");
+        }
+        String[] segs = split(normalized);
+        List<Entry> candidates = new ArrayList<>(4);
+        collect(root, segs, 0, candidates);
+        Set<String> allowed = null;
+        for (Entry e : candidates) {
+            Route r = e.route;
+            if (!r.predicatesMatch(exchange)) {
+                continue;
+            }
+            if (!r.allows(exchange.getRequestMethod())) {
+                if (allowed == null) {
+                    allowed = new LinkedHashSet<>();
+                }
+                allowed.addAll(r.methods());
+                continue;
+            }
+            Map<String, String> vars = e.varNames.length == 0 ? Map.of() : new LinkedHashMap<>();
+            for (int i = 0; i < e.varNames.length; i++) {
+                vars.put(e.varNames[i], segs[e.varIndexes[i]]);
+            }
+            return new Matched(r, vars, normalized);
+        }
+        return allowed != null ? new MethodNotAllowed(allowed) : new NotFound(normalized);
+    }
+
+    // depth-first, literal before variable before tail, so the most specific routes come first
+    private static void collect(Node node, String[] segs, int i, List<Entry> out) {
+        if (i == segs.length) {
+            out.addAll(node.terminal);
+            out.addAll(node.tail);
+            return;
+        }
+        Node lit = node.literals.get(segs[i]);
+        if (lit != null) {
+            collect(lit, segs, i + 1, out);
+        }
+        if (node.variable != null) {
+            collect(node.variable, segs, i + 1, out);
+        }
+        out.addAll(node.tail);
+    }
+
+    private static String[] split(String normalized) {
+        if (normalized.equals("/")) {
+            return new String[0];
+        }
+        String p = normalized.endsWith("/") ? normalized.substring(1, normalized.length() - 1) : normalized.substring(1);
+        return p.split("/", -1);
+    }
+
+    /**
+     * Normalises a raw path for routing and forwarding: merges repeated slashes, removes {@code .}
+     * segments and resolves {@code ..} ones (also percent-encoded), keeps a trailing slash. Returns
+     * null for a path that does not start with '/' or climbs above the root.
+     */
+    public static String normalize(String rawPath) {
+        if (rawPath == null || rawPath.isEmpty() || rawPath.charAt(0) != '/') {
+            return null;
+        }
+        if (isSimple(rawPath)) {
+            return rawPath;
+        }
+        String[] parts = rawPath.split("/", -1);
+        List<String> stack = new ArrayList<>(parts.length);
+        for (String part : parts) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            String dots = part.replace("%2e", ".").replace("%2E", ".");
+            if (dots.equals(".")) {
+                continue;
+            }
+            if (dots.equals("..")) {
+                if (stack.isEmpty()) {
+                    return null;
+                }
+                stack.remove(stack.size() - 1);
+                continue;
+            }
+            stack.add(part);
+        }
+        StringBuilder sb = new StringBuilder(rawPath.length());
+        for (String s : stack) {
+            sb.append('/').append(s);
+        }
+        if (sb.length() == 0) {
+            return "/";
+        }
+        if (rawPath.endsWith("/")) {
+            sb.append('/');
+        }
+        return sb.toString();
+    }
+
+    // the common case: no "//", no dot segments, no encoded dots
+    private static boolean isSimple(String p) {
+        char prev = 0;
+        for (int i = 0; i < p.length(); i++) {
+            char c = p.charAt(i);
+            if (c == '/' && prev == '/') {
+                return false;
+            }
+            if (c == '.' && prev == '/') {
+                return false;
+            }
+            if (c == '%' && prev == '/') {
+                return false;
+            }
+            prev = c;
+        }
+        return true;
+    }
+}

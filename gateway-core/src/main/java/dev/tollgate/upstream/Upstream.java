@@ -1,0 +1,117 @@
+package dev.tollgate.upstream;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The spec of a named upstream: its initial endpoints and whether readiness depends on it.
+ * Immutable and thread-safe; build one with {@link #builder(String)}. The gateway turns each spec
+ * into an {@link UpstreamPool} whose endpoints can change at run time.
+ */
+public final class Upstream {
+
+    private final String name;
+    private final List<Endpoint> endpoints;
+    private final boolean required;
+
+    private Upstream(Builder b) {
+        this.name = b.name;
+        this.endpoints = List.copyOf(b.endpoints);
+        this.required = b.required;
+    }
+
+    /**
+     * Starts a spec.
+     *
+     * @param name unique name routes refer to; letters, digits, '.', '_' and '-'
+     * @throws IllegalArgumentException if the name is empty or has other characters
+     */
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The endpoints the upstream starts with, in the order given. */
+    public List<Endpoint> endpoints() {
+        return endpoints;
+    }
+
+    /** Whether {@code /ready} requires one of its endpoints to be reachable. Default true. */
+    public boolean required() {
+        return required;
+    }
+
+    @Override
+    public String toString() {
+        return "Upstream[" + name + " " + endpoints + "]";
+    }
+
+    /** Builds an {@link Upstream}. Not thread-safe. */
+    public static final class Builder {
+        private final String name;
+        private final List<Endpoint> endpoints = new ArrayList<>();
+        private boolean required = true;
+
+        private Builder(String name) {
+            Objects.requireNonNull(name, "name");
+            if (!name.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("upstream.name: '" + name + "' (expected: letters, digits, '.', '_' or '-')");
+            }
+            this.name = name;
+        }
+
+        /** Adds an endpoint with weight 1. @throws IllegalArgumentException for a bad URI */
+        public Builder endpoint(String uri) {
+            return endpoint(Endpoint.of(uri, 1));
+        }
+
+        /** Adds an endpoint with a weight. @throws IllegalArgumentException for a bad URI or weight */
+        public Builder endpoint(String uri, int weight) {
+            return endpoint(Endpoint.of(uri, weight));
+        }
+
+        /** Adds an endpoint with weight 1. */
+        public Builder endpoint(URI uri) {
+            return endpoint(Endpoint.of(uri, 1));
+        }
+
+        /** Adds an endpoint. */
+        public Builder endpoint(Endpoint endpoint) {
+            endpoints.add(Objects.requireNonNull(endpoint, "endpoint"));
+            return this;
+        }
+
+        /** Whether readiness depends on this upstream. Default true. */
+        public Builder required(boolean required) {
+            this.required = required;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @throws IllegalStateException if there is no endpoint or an endpoint URI is listed twice
+         */
+        public Upstream build() {
+            if (endpoints.isEmpty()) {
+                throw new IllegalStateException("upstream '" + name + "': no endpoints (expected: at least one)");
+            }
+            checkDistinct(name, endpoints);
+            return new Upstream(this);
+        }
+    }
+
+    static void checkDistinct(String name, List<Endpoint> endpoints) {
+        java.util.Set<URI> seen = new java.util.HashSet<>();
+        for (Endpoint e : endpoints) {
+            if (!seen.add(e.uri())) {
+                throw new IllegalStateException("upstream '" + name + "': endpoint " + e.uri() + " is listed twice");
+            }
+        }
+    }
+}
