@@ -1,0 +1,130 @@
+package dev.tollgate.config;
+
+import dev.tollgate.Gateway;
+import dev.tollgate.route.Route;
+import dev.tollgate.upstream.Endpoint;
+import dev.tollgate.upstream.Upstream;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Reads the standalone gateway's environment variables into a {@link Gateway.Builder}. It only
+ * parses: the builders validate. Every error names the variable and its value.
+ *
+ * <table>
+ *   <caption>Variables</caption>
+ *   <tr><th>Variable</th><th>Default</th><th>Meaning</th></tr>
+ *   <tr><td>GATEWAY_PORT</td><td>8000</td><td>listen port</td></tr>
+ *   <tr><td>GATEWAY_HOST</td><td>0.0.0.0</td><td>listen address</td></tr>
+ *   <tr><td>GATEWAY_BACKEND_TARGET</td><td>http://localhost:8048</td><td>the backend every path goes to</td></tr>
+ *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
+ *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
+ *   <tr><td>GATEWAY_TRUSTED_PROXIES</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
+ * </table>
+ */
+public final class EnvConfig {
+
+    /** The upstream the standalone gateway sends every request to. */
+    public static final String BACKEND_UPSTREAM = "backend";
+    public static final String DEFAULT_BACKEND_TARGET = "http://localhost:8048";
+
+    private final Map<String, String> env;
+
+    private EnvConfig(Map<String, String> env) {
+        this.env = Map.copyOf(env);
+    }
+
+    /** Reads from the given variables (tests pass their own map; the runner passes {@code System.getenv()}). */
+    public static EnvConfig of(Map<String, String> env) {
+        return new EnvConfig(Objects.requireNonNull(env, "env"));
+    }
+
+    /** Whether the backend target was given explicitly. */
+    public boolean hasBackendTarget() {
+        return value("GATEWAY_BACKEND_TARGET") != null;
+    }
+
+    /** The backend target: {@code GATEWAY_BACKEND_TARGET} or the default. */
+    public String backendTarget() {
+        String v = value("GATEWAY_BACKEND_TARGET");
+        return v == null ? DEFAULT_BACKEND_TARGET : v;
+    }
+
+    /** {@code GATEWAY_DRAIN_TIMEOUT}, default 30 s. */
+    public Duration drainTimeout() {
+        return duration("GATEWAY_DRAIN_TIMEOUT", Duration.ofSeconds(30));
+    }
+
+    /**
+     * A builder configured from the variables.
+     *
+     * @throws ConfigException naming the variable and value that are wrong
+     */
+    public Gateway.Builder toBuilder() {
+        Gateway.Builder b = Gateway.builder();
+        apply("GATEWAY_PORT", () -> b.port(integer("GATEWAY_PORT", 8000)));
+        String host = value("GATEWAY_HOST");
+        if (host != null) {
+            apply("GATEWAY_HOST", () -> b.host(host));
+        }
+        String admin = value("ADMIN_PORT");
+        if (admin != null) {
+            apply("ADMIN_PORT", () -> b.adminPort(integer("ADMIN_PORT", 0)));
+        }
+        apply("GATEWAY_DRAIN_TIMEOUT", () -> b.drainTimeout(drainTimeout()));
+        String trusted = value("GATEWAY_TRUSTED_PROXIES");
+        if (trusted != null) {
+            apply("GATEWAY_TRUSTED_PROXIES", () -> b.proxy(dev.tollgate.proxy.ProxyOptions.builder()
+                    .trustedProxies(List.of(trusted.split("\\s*,\\s*")))));
+        }
+        Upstream.Builder upstream = Upstream.builder(BACKEND_UPSTREAM);
+        String target = backendTarget();
+        apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(Endpoint.of(target)));
+        b.upstream(upstream.build());
+        b.route(Route.prefix("/").id("default").to(BACKEND_UPSTREAM));
+        return b;
+    }
+
+    private String value(String name) {
+        String v = env.get(name);
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    private int integer(String name, int dflt) {
+        String v = value(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(name + ": '" + v + "' is not a whole number");
+        }
+    }
+
+    private Duration duration(String name, Duration dflt) {
+        String v = value(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return GoDuration.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(name + ": " + e.getMessage());
+        }
+    }
+
+    // builder validation errors come back prefixed with the variable, so the operator knows what to fix
+    private void apply(String name, Runnable r) {
+        try {
+            r.run();
+        } catch (ConfigException e) {
+            throw e;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ConfigException(name + "='" + env.get(name) + "': " + e.getMessage(), e);
+        }
+    }
+}

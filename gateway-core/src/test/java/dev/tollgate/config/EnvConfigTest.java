@@ -1,0 +1,78 @@
+package dev.tollgate.config;
+
+import dev.tollgate.Gateway;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class EnvConfigTest {
+
+    @Test
+    void defaultsPointAtTheDemoBackendOnPort8000() {
+        EnvConfig config = EnvConfig.of(Map.of());
+        assertThat(config.hasBackendTarget()).isFalse();
+        assertThat(config.backendTarget()).isEqualTo("http://localhost:8048");
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(30));
+        Gateway gateway = config.toBuilder().build();
+        assertThat(gateway.upstream("backend").endpoints()).singleElement()
+                .satisfies(e -> assertThat(e.uri().toString()).isEqualTo("http://localhost:8048"));
+    }
+
+    @Test
+    void readsPortTargetAndDrain() {
+        EnvConfig config = EnvConfig.of(Map.of("GATEWAY_PORT", "0", "GATEWAY_BACKEND_TARGET", "http://127.0.0.1:9999",
+                "GATEWAY_DRAIN_TIMEOUT", "1m30s"));
+        assertThat(config.hasBackendTarget()).isTrue();
+        assertThat(config.drainTimeout()).isEqualTo(Duration.ofSeconds(90));
+        try (Gateway gateway = config.toBuilder().build().start()) {
+            assertThat(gateway.port()).isPositive();
+            assertThat(gateway.upstream("backend").endpoints().get(0).port()).isEqualTo(9999);
+        }
+    }
+
+    @Test
+    void badPortNamesTheVariableAndValue() {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_PORT", "eighty")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_PORT: 'eighty' is not a whole number");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_PORT", "70000")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_PORT='70000': port: 70000 (expected: 0..65535)");
+    }
+
+    @Test
+    void badTargetNamesTheVariableAndValue() {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "localhost:8048")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("GATEWAY_BACKEND_TARGET='localhost:8048': endpoint: 'localhost:8048'");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "http://a:80/path")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("has a path");
+    }
+
+    @Test
+    void badDurationNamesTheVariable() {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_DRAIN_TIMEOUT", "soon")).drainTimeout())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_DRAIN_TIMEOUT: 'soon' is not a duration (expected: e.g. 500ms, 60s, 2m, 1h30m)");
+    }
+
+    @Test
+    void goDurations() {
+        assertThat(GoDuration.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(GoDuration.parse("60s")).isEqualTo(Duration.ofSeconds(60));
+        assertThat(GoDuration.parse("2m")).isEqualTo(Duration.ofMinutes(2));
+        assertThat(GoDuration.parse("1h30m")).isEqualTo(Duration.ofMinutes(90));
+        assertThat(GoDuration.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(GoDuration.parse("0")).isEqualTo(Duration.ZERO);
+        assertThat(GoDuration.format(Duration.ofSeconds(90))).isEqualTo("1m30s");
+        assertThat(GoDuration.format(Duration.ofMillis(250))).isEqualTo("250ms");
+        for (String bad : new String[]{"", "10", "-5s", "5 s", "s", "5x", "1m-2s"}) {
+            assertThatThrownBy(() -> GoDuration.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
