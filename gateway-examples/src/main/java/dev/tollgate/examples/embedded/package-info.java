@@ -1,0 +1,4 @@
+/**
+ * Embedding Tollgate in an application: a gateway composed in code.
+ */
+package dev.tollgate.examples.embedded;
