@@ -13,12 +13,17 @@ import dev.tollgate.route.internal.Router;
 import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
 import dev.tollgate.upstream.internal.EndpointState;
-import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.undertow.server.handlers.PathHandler;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.StreamConnection;
+import org.xnio.channels.AcceptingChannel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.OptionMap;
@@ -65,12 +70,14 @@ public final class Gateway implements AutoCloseable {
     private final HttpHandler handler;
     private final HttpHandler adminHandler;
     private final Object lifecycle = new Object();
-    private Undertow server;
-    private Undertow adminServer;
+    private Listener server;
+    private Listener adminServer;
     private XnioWorker worker;
     private volatile int boundPort = -1;
     private volatile int boundAdminPort = -1;
     private volatile boolean closed;
+
+    private final DefaultByteBufferPool serverBuffers = new DefaultByteBufferPool(true, 16 * 1024, -1, 4);
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -159,17 +166,17 @@ public final class Gateway implements AutoCloseable {
                 throw new UncheckedIOException("could not start the gateway's IO threads", e);
             }
             try {
-                server = undertow(port, handler);
-                server.start();
-                boundPort = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();
+                server = new Listener(port, handler);
+                boundPort = server.port();
                 if (adminHandler != null) {
-                    adminServer = undertow(adminPort, new InFlight(adminHandler, new GatewayListener() {
+                    adminServer = new Listener(adminPort, new InFlight(adminHandler, new GatewayListener() {
                     }));
-                    adminServer.start();
-                    boundAdminPort = ((InetSocketAddress) adminServer.getListenerInfo().get(0).getAddress()).getPort();
+                    boundAdminPort = adminServer.port();
                 }
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 shutdownServers();
+                server = null;
+                closed = true;
                 throw new UncheckedIOException(new IOException("could not bind " + host + ":" + port
                         + (adminPort != null ? " / admin " + adminPort : "") + ": " + e.getMessage(), e));
             }
@@ -179,19 +186,50 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    private Undertow undertow(int listenPort, HttpHandler root) {
-        return Undertow.builder()
-                .setWorker(worker)
-                .addHttpListener(listenPort, host)
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, Math.max(64 * 1024, limits.maxHeaderBytes() * 2))
-                .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaderCount() * 2 + 16)
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.requestParseTimeout().toMillis())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
-                .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) limits.idleTimeout().toMillis())
-                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-                .setSocketOption(Options.BACKLOG, 1024)
-                .setHandler(root)
-                .build();
+    /**
+     * One HTTP listener on the gateway's worker. Built on XNIO directly rather than {@code Undertow},
+     * because a drain must stop accepting without closing the connections whose requests are still
+     * being answered ({@code Undertow.ListenerInfo.suspend()} closes them all).
+     */
+    private final class Listener {
+        private final AcceptingChannel<StreamConnection> channel;
+        private final HttpOpenListener open;
+
+        Listener(int listenPort, HttpHandler root) throws IOException {
+            OptionMap undertowOptions = OptionMap.builder()
+                    .set(UndertowOptions.MAX_HEADER_SIZE, Math.max(64 * 1024, limits.maxHeaderBytes() * 2))
+                    .set(UndertowOptions.MAX_HEADERS, limits.maxHeaderCount() * 2 + 16)
+                    .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.requestParseTimeout().toMillis())
+                    .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                    .set(UndertowOptions.IDLE_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                    .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                    .getMap();
+            open = new HttpOpenListener(serverBuffers, undertowOptions);
+            open.setRootHandler(root);
+            OptionMap socketOptions = OptionMap.builder()
+                    .set(Options.BACKLOG, 1024)
+                    .set(Options.REUSE_ADDRESSES, true)
+                    .set(Options.TCP_NODELAY, true)
+                    .getMap();
+            ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(open);
+            channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);
+            channel.resumeAccepts();
+        }
+
+        int port() {
+            return ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        }
+
+        /** Stops accepting; connections already open go on. */
+        void stopAccepting() {
+            channel.suspendAccepts();
+            IoUtils.safeClose(channel);
+        }
+
+        /** Closes the connections still open (idle keep-alive ones, after a drain). */
+        void closeConnections() {
+            open.closeConnections();
+        }
     }
 
     /** The bound port after {@link #start()} (the real one when configured as 0). */
@@ -257,11 +295,9 @@ public final class Gateway implements AutoCloseable {
             }
             closed = true;
             inFlight.startDraining();
-            for (Undertow s : new Undertow[]{server, adminServer}) {
-                if (s != null) {
-                    for (Undertow.ListenerInfo li : s.getListenerInfo()) {
-                        li.suspend();
-                    }
+            for (Listener l : new Listener[]{server, adminServer}) {
+                if (l != null) {
+                    l.stopAccepting();
                 }
             }
             boolean drained;
@@ -292,11 +328,16 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void shutdownServers() {
-        if (server != null) {
-            server.stop();
-        }
-        if (adminServer != null) {
-            adminServer.stop();
+        for (Listener l : new Listener[]{server, adminServer}) {
+            if (l != null) {
+                l.stopAccepting();
+                try {
+                    // closing must happen on the IO threads that own the connections
+                    l.closeConnections();
+                } catch (RuntimeException e) {
+                    log.debug("closing connections failed", e);
+                }
+            }
         }
         if (worker != null) {
             worker.shutdown();

@@ -26,6 +26,9 @@ public final class InFlight implements HttpHandler {
     private final HttpHandler next;
     private final GatewayListener events;
     private final AtomicLong count = new AtomicLong();
+    // connections told to close after their response while draining, not yet closed: their last
+    // bytes may still be in flight after the exchange itself completed
+    private final AtomicLong closing = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private volatile boolean draining;
@@ -43,15 +46,21 @@ public final class InFlight implements HttpHandler {
             try {
                 events.requestCompleted(ex, ex.getStatusCode(), System.nanoTime() - start);
             } finally {
-                if (count.decrementAndGet() == 0 && draining) {
+                if (count.decrementAndGet() == 0 && draining && closing.get() == 0) {
                     signalIdle();
                 }
                 nextListener.proceed();
             }
         });
         if (draining) {
-            // finish this request, then let the client reconnect to another instance
-            exchange.setPersistent(false);
+            closeAfterResponse(exchange);
+        } else {
+            // a request in flight when the drain begins learns it when its response is committed
+            exchange.addResponseCommitListener(ex -> {
+                if (draining) {
+                    closeAfterResponse(ex);
+                }
+            });
         }
         events.requestStarted(exchange);
         try {
@@ -67,6 +76,20 @@ public final class InFlight implements HttpHandler {
         }
     }
 
+    /** Finish this request, then close: the client reconnects to another instance. */
+    private void closeAfterResponse(HttpServerExchange exchange) {
+        if (!exchange.isPersistent()) {
+            return;
+        }
+        exchange.setPersistent(false);
+        closing.incrementAndGet();
+        exchange.getConnection().addCloseListener(c -> {
+            if (closing.decrementAndGet() == 0) {
+                signalIdle();
+            }
+        });
+    }
+
     public long count() {
         return count.get();
     }
@@ -79,12 +102,15 @@ public final class InFlight implements HttpHandler {
         draining = true;
     }
 
-    /** Waits until no request is in flight or the timeout passes. @return whether it drained */
+    /**
+     * Waits until no request is in flight, and every connection told to close has flushed and closed,
+     * or the timeout passes. @return whether it drained
+     */
     public boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            while (count.get() > 0) {
+            while (count.get() > 0 || closing.get() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
