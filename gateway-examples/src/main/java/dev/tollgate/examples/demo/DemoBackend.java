@@ -7,6 +7,7 @@ import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
+import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.StatusCodes;
@@ -26,7 +27,8 @@ import org.xnio.channels.StreamSourceChannel;
  *
  * <p>{@code /health} answers {@code {"status":"UP"}}. {@code path} is the request target as sent
  * (not percent-decoded) and {@code query} the raw query string without {@code ?} ({@code ""} when
- * absent), so a gateway's rewriting can be checked byte for byte.
+ * absent), so a gateway's rewriting can be checked byte for byte. {@code Expect: 100-continue} is
+ * honoured.
  *
  * <p>It is the "direct" baseline of the load driver, so it does all of its work on the XNIO IO
  * thread: a request without a body is answered at once; a request body is read with non-blocking
@@ -83,7 +85,8 @@ public final class DemoBackend implements AutoCloseable {
                 // nothing is dispatched; Undertow still wants a worker pool, keep it small
                 .setWorkerThreads(Math.max(2, ioThreads))
                 .setSocketOption(Options.TCP_NODELAY, true)
-                .setHandler(new EchoHandler())
+                // answers Expect: 100-continue when the body is first read, so clients do not stall
+                .setHandler(new HttpContinueReadHandler(new EchoHandler()))
                 .build();
         server.start();
         int bound = ((InetSocketAddress) server.getListenerInfo().get(0).getAddress()).getPort();

@@ -96,6 +96,16 @@ class DemoBackendIT {
     }
 
     @Test
+    void answersExpectContinue() throws Exception {
+        HttpResponse<String> response = client.send(
+                request("/upload").expectContinue(true).POST(BodyPublishers.ofByteArray(new byte[5000])).build(),
+                BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("\"bodyBytes\":5000,");
+    }
+
+    @Test
     void healthIsUp() throws Exception {
         HttpResponse<String> response = client.send(request("/health").GET().build(), BodyHandlers.ofString());
 
