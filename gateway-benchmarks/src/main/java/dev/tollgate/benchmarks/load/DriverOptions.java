@@ -84,7 +84,11 @@ record DriverOptions(
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--external: '" + values.get("external") + "' (expected: http://127.0.0.1:PORT)", e);
             }
-            LoadTarget.of(uri, path); // validates scheme, loopback host, port and path now
+            try {
+                LoadTarget.of(uri, path); // validates scheme, loopback host, port and path now
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--external: " + e.getMessage(), e);
+            }
             external = Optional.of(uri);
         }
         LoadTarget.of("127.0.0.1", 1, path); // validates the path even for in-process targets

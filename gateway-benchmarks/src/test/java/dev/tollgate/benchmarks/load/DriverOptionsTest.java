@@ -53,6 +53,7 @@ class DriverOptionsTest {
         assertThatThrownBy(() -> DriverOptions.parse("--targets=direct,nginx"))
                 .hasMessage("--targets: 'nginx' (known: direct, undertow-proxy, tollgate)");
         assertThatThrownBy(() -> DriverOptions.parse("--external=http://192.168.1.10:80"))
+                .hasMessageStartingWith("--external: host: '192.168.1.10'")
                 .hasMessageContaining("loopback");
     }
 }
