@@ -34,7 +34,9 @@ public final class Cidr {
         if (bytes == null) {
             throw new IllegalArgumentException("cidr: '" + text + "' is not an IP address or range (expected: e.g. 10.0.0.0/8 or ::1)");
         }
-        int max = bytes.length * 8;
+        // the JDK turns ::ffff:a.b.c.d into a 4-byte address, and presents IPv4 peers that way too
+        boolean mapped = bytes.length == 4 && addr.indexOf(':') >= 0;
+        int max = mapped ? 128 : bytes.length * 8;
         int prefix = max;
         if (slash >= 0) {
             try {
@@ -42,9 +44,14 @@ public final class Cidr {
             } catch (NumberFormatException e) {
                 prefix = -1;
             }
-            if (prefix < 0 || prefix > max) {
-                throw new IllegalArgumentException("cidr: '" + text + "' has prefix length out of range (expected: 0.." + max + ")");
+            if (prefix < (mapped ? 96 : 0) || prefix > max) {
+                throw new IllegalArgumentException("cidr: '" + text + "' has prefix length out of range (expected: "
+                        + (mapped ? "96..128 for an IPv4-mapped address" : "0.." + max) + ")");
             }
+        }
+        if (mapped) {
+            prefix -= 96;
+            max = 32;
         }
         byte[] net = bytes.clone();
         for (int bit = prefix; bit < max; bit++) {
@@ -91,19 +98,37 @@ public final class Cidr {
         if (a.isEmpty()) {
             return null;
         }
-        if (a.indexOf(':') >= 0) {
-            if (!a.matches("[0-9A-Fa-f:.]+")) {
-                return null;
-            }
-        } else if (!a.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+        if (a.indexOf(':') < 0) {
+            return ipv4(a);
+        }
+        if (!a.matches("[0-9A-Fa-f:.]+")) {
             return null;
         }
         try {
-            // a literal of the right shape: InetAddress parses it without a lookup
-            return InetAddress.getByName(a).getAddress();
+            // in brackets InetAddress takes it as an IPv6 literal and fails rather than asking DNS
+            return InetAddress.getByName("[" + a + "]").getAddress();
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    // parsed here, not by InetAddress: it sends what is not a valid dotted quad (999.1.1.1) to DNS
+    private static byte[] ipv4(String a) {
+        if (!a.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return null;
+        }
+        String[] parts = a.split("\\.");
+        byte[] out = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            String p = parts[i];
+            int v = Integer.parseInt(p);
+            // a leading zero reads as octal to inet_aton and as decimal to the JDK: refuse the ambiguity
+            if (v > 255 || (p.length() > 1 && p.charAt(0) == '0')) {
+                return null;
+            }
+            out[i] = (byte) v;
+        }
+        return out;
     }
 
     @Override

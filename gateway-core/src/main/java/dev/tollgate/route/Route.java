@@ -317,7 +317,43 @@ public final class Route {
             } catch (PatternSyntaxException e) {
                 throw new IllegalArgumentException("route.rewrite: '" + regex + "' is not a regular expression: " + e.getDescription());
             }
+            checkReplacement(rewriteFrom, replacement);
             return this;
+        }
+
+        // Matcher.replaceFirst checks group references only when the regex matches, i.e. per request: check them now
+        private static void checkReplacement(Pattern regex, String replacement) {
+            int groups = regex.matcher("").groupCount();
+            for (int i = 0; i < replacement.length(); i++) {
+                char c = replacement.charAt(i);
+                if (c == '\\') {
+                    if (++i == replacement.length()) {
+                        throw new IllegalArgumentException("route.rewrite: replacement '" + replacement
+                                + "' ends with a lone '\\' (expected: \\\\ for a literal '\\')");
+                    }
+                } else if (c == '$') {
+                    char n = ++i < replacement.length() ? replacement.charAt(i) : 0;
+                    if (n >= '0' && n <= '9') {
+                        // like Matcher: the first digit must name a group; further digits join it only if that group exists
+                        if (n - '0' > groups) {
+                            throw new IllegalArgumentException("route.rewrite: replacement '" + replacement + "' refers to group "
+                                    + (n - '0') + " but '" + regex.pattern() + "' has " + groups + " groups");
+                        }
+                    } else if (n == '{' && replacement.indexOf('}', i) > i + 1) {
+                        int end = replacement.indexOf('}', i);
+                        String name = replacement.substring(i + 1, end);
+                        // Java 17 has no Pattern.namedGroups(): look for the group's declaration
+                        if (!regex.pattern().contains("(?<" + name + ">")) {
+                            throw new IllegalArgumentException("route.rewrite: replacement '" + replacement + "' refers to group '"
+                                    + name + "' which '" + regex.pattern() + "' does not define");
+                        }
+                        i = end;
+                    } else {
+                        throw new IllegalArgumentException("route.rewrite: replacement '" + replacement
+                                + "' has a '$' without a group (expected: $1, ${name}, or \\$ for a literal '$')");
+                    }
+                }
+            }
         }
 
         /** Adds route middleware; the first added is the outermost. */

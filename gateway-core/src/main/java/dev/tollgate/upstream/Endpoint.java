@@ -51,6 +51,9 @@ public final class Endpoint {
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
             throw new IllegalArgumentException("endpoint: '" + uri + "' has no host (expected: http://host:port)");
         }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            throw new IllegalArgumentException("endpoint: '" + uri + "' has port " + uri.getPort() + " (expected: 1..65535)");
+        }
         if (uri.getRawPath() != null && !uri.getRawPath().isEmpty() && !uri.getRawPath().equals("/")) {
             throw new IllegalArgumentException("endpoint: '" + uri + "' has a path (expected: http://host:port; use a route rewrite for paths)");
         }

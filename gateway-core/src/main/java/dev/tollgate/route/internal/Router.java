@@ -4,6 +4,7 @@ import dev.tollgate.route.Route;
 import io.undertow.server.HttpServerExchange;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -117,9 +118,13 @@ public final class Router {
                 allowed.addAll(r.methods());
                 continue;
             }
-            Map<String, String> vars = e.varNames.length == 0 ? Map.of() : new LinkedHashMap<>();
-            for (int i = 0; i < e.varNames.length; i++) {
-                vars.put(e.varNames[i], segs[e.varIndexes[i]]);
+            Map<String, String> vars = Map.of();
+            if (e.varNames.length > 0) {
+                Map<String, String> m = new LinkedHashMap<>();
+                for (int i = 0; i < e.varNames.length; i++) {
+                    m.put(e.varNames[i], segs[e.varIndexes[i]]);
+                }
+                vars = Collections.unmodifiableMap(m);
             }
             return new Matched(r, vars, normalized);
         }
@@ -152,9 +157,11 @@ public final class Router {
     }
 
     /**
-     * Normalises a raw path for routing and forwarding: merges repeated slashes, removes {@code .}
-     * segments and resolves {@code ..} ones (also percent-encoded), keeps a trailing slash. Returns
-     * null for a path that does not start with '/' or climbs above the root.
+     * Normalises a raw path for routing and forwarding: merges repeated slashes, decodes
+     * percent-encoded unreserved characters ({@code %61} is {@code a}, RFC 3986 6.2.2.2; other
+     * encodings are kept), removes {@code .} segments and resolves {@code ..} ones, keeps a trailing
+     * slash (and ends with one after a final dot segment, as RFC 3986 5.2.4 does). Returns null for a
+     * path that does not start with '/' or climbs above the root.
      */
     public static String normalize(String rawPath) {
         if (rawPath == null || rawPath.isEmpty() || rawPath.charAt(0) != '/') {
@@ -165,19 +172,24 @@ public final class Router {
         }
         String[] parts = rawPath.split("/", -1);
         List<String> stack = new ArrayList<>(parts.length);
-        for (String part : parts) {
-            if (part.isEmpty()) {
+        boolean endsInDir = false;
+        for (String raw : parts) {
+            if (raw.isEmpty()) {
                 continue;
             }
-            String dots = part.replace("%2e", ".").replace("%2E", ".");
-            if (dots.equals(".")) {
+            // a backend decodes %61dmin to admin: route (and forward) what the backend will see
+            String part = decodeUnreserved(raw);
+            endsInDir = false;
+            if (part.equals(".")) {
+                endsInDir = true;
                 continue;
             }
-            if (dots.equals("..")) {
+            if (part.equals("..")) {
                 if (stack.isEmpty()) {
                     return null;
                 }
                 stack.remove(stack.size() - 1);
+                endsInDir = true;
                 continue;
             }
             stack.add(part);
@@ -189,13 +201,60 @@ public final class Router {
         if (sb.length() == 0) {
             return "/";
         }
-        if (rawPath.endsWith("/")) {
+        if (endsInDir || rawPath.endsWith("/")) {
             sb.append('/');
         }
         return sb.toString();
     }
 
-    // the common case: no "//", no dot segments, no encoded dots
+    private static String decodeUnreserved(String segment) {
+        if (segment.indexOf('%') < 0) {
+            return segment;
+        }
+        StringBuilder sb = new StringBuilder(segment.length());
+        for (int i = 0; i < segment.length(); i++) {
+            int u = unreservedAt(segment, i);
+            if (u >= 0) {
+                sb.append((char) u);
+                i += 2;
+            } else {
+                sb.append(segment.charAt(i));
+            }
+        }
+        return sb.toString();
+    }
+
+    // the unreserved character (RFC 3986 2.3) that "%XX" at i encodes, or -1
+    private static int unreservedAt(String s, int i) {
+        if (s.charAt(i) != '%' || i + 2 >= s.length()) {
+            return -1;
+        }
+        int hi = hex(s.charAt(i + 1));
+        int lo = hex(s.charAt(i + 2));
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+        char c = (char) (hi * 16 + lo);
+        boolean unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '-' || c == '.' || c == '_' || c == '~';
+        return unreserved ? c : -1;
+    }
+
+    // ASCII only: Character.digit would also take other scripts' digits
+    private static int hex(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+
+    // the common case: no "//", no dot segments, no encoded unreserved characters
     private static boolean isSimple(String p) {
         char prev = 0;
         for (int i = 0; i < p.length(); i++) {
@@ -206,7 +265,7 @@ public final class Router {
             if (c == '.' && prev == '/') {
                 return false;
             }
-            if (c == '%' && prev == '/') {
+            if (c == '%' && unreservedAt(p, i) >= 0) {
                 return false;
             }
             prev = c;
