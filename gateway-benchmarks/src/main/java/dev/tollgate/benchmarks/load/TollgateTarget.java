@@ -1,18 +1,20 @@
 package dev.tollgate.benchmarks.load;
 
+import dev.tollgate.Gateway;
+import dev.tollgate.route.Route;
+import dev.tollgate.upstream.Upstream;
+
 import java.net.URI;
+import java.time.Duration;
 
 /**
  * Tollgate's gateway in front of the backend: one route {@code /**} to one upstream holding the
  * backend, no middleware, the same IO thread count as the other targets.
- *
- * <p>Placeholder until gateway-core is merged into this branch; {@link #start} then builds and
- * starts a {@code Gateway} on {@code 127.0.0.1:0} and returns its bound port, and {@link #close}
- * stops it.
  */
 final class TollgateTarget implements ProxyUnderTest {
 
     private final int ioThreads;
+    private Gateway gateway;
 
     TollgateTarget(int ioThreads) {
         this.ioThreads = ioThreads;
@@ -25,11 +27,21 @@ final class TollgateTarget implements ProxyUnderTest {
 
     @Override
     public int start(URI backend) {
-        throw new UnsupportedOperationException("gateway-core not merged yet");
+        gateway = Gateway.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .ioThreads(ioThreads)
+                .upstream(Upstream.builder("backend").endpoint(backend))
+                .route(Route.prefix("/").to("backend"))
+                .build()
+                .start();
+        return gateway.port();
     }
 
     @Override
     public void close() {
-        // nothing started yet
+        if (gateway != null) {
+            gateway.stop(Duration.ofSeconds(1));
+        }
     }
 }
