@@ -189,6 +189,10 @@ public final class Gateway implements AutoCloseable {
                 .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
                 .setServerOption(UndertowOptions.IDLE_TIMEOUT, (int) limits.idleTimeout().toMillis())
                 .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                // the chunked decoder takes its limit when the request head is parsed, before any handler
+                // runs, so RequestGuard's per-exchange limit comes too late for chunked bodies
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE,
+                        limits.maxRequestBodyBytes() > 0 ? limits.maxRequestBodyBytes() : -1L)
                 .setSocketOption(Options.BACKLOG, 1024)
                 .setHandler(root)
                 .build();
