@@ -23,9 +23,12 @@ import org.junit.jupiter.api.Test;
  * <p>Two layers answer. The gateway's {@code RequestGuard} (and router) answer with
  * {@code application/problem+json} and a {@code code}. Undertow's own parser rejects some requests
  * before any handler runs; it answers a bare {@code 400} without a body and closes. Those cases are
- * the ones asserted with {@link #assertParserRejects}: request line garbage, non-numeric/negative/
- * {@code +5}/huge/duplicate-different Content-Length, obs-fold, a bare-LF in the head, a single
- * header over Undertow's {@code MAX_HEADER_SIZE}, more headers than {@code MAX_HEADERS}.
+ * the ones asserted with {@link #assertParserRejects}: request-line garbage; Content-Length with
+ * Transfer-Encoding; every bad Content-Length (duplicate, same or different, non-numeric, negative,
+ * {@code +5}, 20 digits); Transfer-Encoding on two lines; missing Host in HTTP/1.1, duplicate Host,
+ * Host with invalid characters, absolute-form authority differing from Host (Undertow's
+ * HostHeaderHandler); a bare LF, whitespace before the colon, NUL in a value; more header lines than
+ * {@code MAX_HEADERS}; one header bigger than {@code MAX_HEADER_SIZE}.
  */
 class MalformedRequestIT {
 
