@@ -203,6 +203,9 @@ public final class Gateway implements AutoCloseable {
                     .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
                     .set(UndertowOptions.IDLE_TIMEOUT, (int) limits.idleTimeout().toMillis())
                     .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                    // the chunked decoder takes its size cap when the head is parsed, before any
+                    // handler runs: without this a chunked body could grow past the limit
+                    .set(UndertowOptions.MAX_ENTITY_SIZE, limits.maxRequestBodyBytes() > 0 ? limits.maxRequestBodyBytes() : -1L)
                     .getMap();
             open = new HttpOpenListener(serverBuffers, undertowOptions);
             open.setRootHandler(root);

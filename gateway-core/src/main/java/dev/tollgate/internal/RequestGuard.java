@@ -5,11 +5,21 @@ import dev.tollgate.error.Problem;
 import dev.tollgate.error.ProblemResponder;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.Protocols;
 
+import org.xnio.IoUtils;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.ConduitReadableByteChannel;
+import org.xnio.conduits.StreamSourceConduit;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.Locale;
 
 /**
@@ -37,8 +47,12 @@ public final class RequestGuard implements HttpHandler {
             return;
         }
         if (limits.maxRequestBodyBytes() > 0) {
-            // enforced while streaming for bodies without a declared length
+            // for a handler mounted in a host's server; the gateway's own listener also sets
+            // MAX_ENTITY_SIZE, which Undertow's chunked decoder needs (it reads its limit at parse time)
             exchange.setMaxEntitySize(limits.maxRequestBodyBytes());
+        }
+        if (!exchange.isRequestComplete()) {
+            exchange.addRequestWrapper((factory, ex) -> new StrictBodyConduit(factory.create(), ex));
         }
         next.handleRequest(exchange);
     }
@@ -115,6 +129,79 @@ public final class RequestGuard implements HttpHandler {
             }
         }
         return null;
+    }
+
+    /**
+     * Makes a broken request body stay broken. Undertow's decoders report a malformed chunk or an
+     * oversized body once, then answer later reads with end-of-stream; a reader that reads again
+     * (or the proxy's transfer loop) would take that for a complete body and finish the upstream
+     * request cleanly, handing the backend a truncated body as if it were whole. Here the first
+     * failure is repeated on every later read, and an end-of-stream before the framing completed
+     * is a failure too. Runs on the IO thread that reads the body.
+     */
+    static final class StrictBodyConduit extends AbstractStreamSourceConduit<StreamSourceConduit> {
+        private final HttpServerExchange exchange;
+        private IOException failure;
+
+        StrictBodyConduit(StreamSourceConduit next, HttpServerExchange exchange) {
+            super(next);
+            this.exchange = exchange;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            checkFailed();
+            try {
+                int n = next.read(dst);
+                return n < 0 ? (int) atEnd() : n;
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        @Override
+        public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+            checkFailed();
+            try {
+                long n = next.read(dsts, offset, length);
+                return n < 0 ? atEnd() : n;
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        @Override
+        public long transferTo(long position, long count, FileChannel target) throws IOException {
+            return target.transferFrom(new ConduitReadableByteChannel(this), position, count);
+        }
+
+        @Override
+        public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
+            return IoUtils.transfer(new ConduitReadableByteChannel(this), count, throughBuffer, target);
+        }
+
+        private long atEnd() throws IOException {
+            if (!exchange.isRequestComplete()) {
+                throw failed(new IOException("the request body ended before its framing was complete"));
+            }
+            return -1;
+        }
+
+        private void checkFailed() throws IOException {
+            if (failure != null) {
+                // a fresh exception each time, so the first one's stack is not rethrown from here
+                throw failure instanceof RequestTooBigException
+                        ? new RequestTooBigException(failure.getMessage(), failure)
+                        : new IOException(failure.getMessage(), failure);
+            }
+        }
+
+        private IOException failed(IOException e) {
+            if (failure == null) {
+                failure = e;
+            }
+            return e;
+        }
     }
 
     private static boolean hasLineBreak(String v) {
