@@ -2,6 +2,7 @@ package dev.tollgate.proxy;
 
 import dev.tollgate.Gateway;
 import dev.tollgate.route.Route;
+import dev.tollgate.testing.Await;
 import dev.tollgate.testing.FaultProxy;
 import dev.tollgate.testing.TestBackend;
 import dev.tollgate.upstream.Upstream;
@@ -112,11 +113,37 @@ class FailuresIT {
     }
 
     @Test
+    void upstreamThatAcceptsButNeverAnswersIs504() throws Exception {
+        FaultProxy fault = track(FaultProxy.start(backend.port()));
+        fault.mode(FaultProxy.Mode.BLACKHOLE);
+        Gateway gateway = gateway(fault.uri(), ProxyOptions.builder().responseTimeout(Duration.ofMillis(300)));
+        assertProblem(send(get(gateway, "/echo")), 504, "upstream-timeout");
+        // the gateway closes the connection it gave up on at once (a clean close would linger ~10 s)
+        Await.until(() -> fault.openConnections() == 0, Duration.ofSeconds(1), "blackholed connection closed");
+    }
+
+    @Test
     void upstreamResetBeforeAnsweringIs502BadResponse() throws Exception {
+        FaultProxy fault = track(FaultProxy.start(backend.port()));
+        Gateway gateway = gateway(fault.uri(), ProxyOptions.builder(), 1);
+        assertThat(send(get(gateway, "/echo")).statusCode()).isEqualTo(200); // one pooled connection
+        fault.mode(FaultProxy.Mode.RESET);
+        // the pooled connection is reset when the request reaches the proxy; a body is never replayed
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/sink"))
+                .timeout(TIMEOUT).POST(HttpRequest.BodyPublishers.ofString("payload")).build());
+        assertProblem(r, 502, "upstream-bad-response");
+        assertThat(backend.requestCount()).isEqualTo(1);
+    }
+
+    @Test
+    void upstreamResetOnAFreshConnectionIs502() throws Exception {
         FaultProxy fault = track(FaultProxy.start(backend.port()));
         fault.mode(FaultProxy.Mode.RESET);
         Gateway gateway = gateway(fault.uri(), ProxyOptions.builder());
-        assertProblem(send(get(gateway, "/echo")), 502, "upstream-bad-response");
+        HttpResponse<String> r = send(get(gateway, "/echo"));
+        // whether the reset lands before or after the connect completes is up to the kernel
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.body()).containsAnyOf("\"code\":\"upstream-bad-response\"", "\"code\":\"upstream-unreachable\"");
     }
 
     @Test
@@ -198,6 +225,21 @@ class FailuresIT {
         }
         assertThat(ok).isGreaterThanOrEqualTo(1);
         assertThat(unavailable).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aQueuedRequestGivesUpAfterTheAcquireTimeoutWith503() throws Exception {
+        Gateway gateway = gateway(backend.uri(), ProxyOptions.builder()
+                .maxConnectionsPerThread(1).maxWaitingPerThread(10).acquireTimeout(Duration.ofMillis(200)), 1);
+        CompletableFuture<HttpResponse<String>> holder =
+                client.sendAsync(get(gateway, "/delay/1500"), HttpResponse.BodyHandlers.ofString());
+        backend.awaitRequestCount(1, Duration.ofSeconds(2)); // the only connection is now busy
+        long start = System.nanoTime();
+        HttpResponse<String> queued = send(get(gateway, "/echo"));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertProblem(queued, 503, "unavailable");
+        assertThat(millis).isBetween(150L, 1_000L);
+        assertThat(holder.get(3, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
     }
 
     @Test
