@@ -24,6 +24,7 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.server.protocol.http.HttpAttachments;
 import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
 import io.undertow.util.Protocols;
 import io.undertow.util.SameThreadExecutor;
 import io.undertow.util.Transfer;
@@ -62,6 +63,10 @@ public final class ProxyEngine {
     static final HttpString X_REAL_IP = HttpString.tryFromString("X-Real-IP");
     static final HttpString FORWARDED = HttpString.tryFromString("Forwarded");
     static final HttpString VIA = HttpString.tryFromString("Via");
+
+    /** Methods that may be sent again when a reused connection turns out to be dead (RFC 9110 9.2.2). */
+    private static final Set<HttpString> IDEMPOTENT = Set.of(Methods.GET, Methods.HEAD, Methods.OPTIONS, Methods.TRACE,
+            Methods.PUT, Methods.DELETE);
 
     /** The safe-replay limit for a reused connection that turned out to be dead. */
     private static final int MAX_STALE_RETRIES = 2;
@@ -118,6 +123,8 @@ public final class ProxyEngine {
         private boolean responseDone;
         private boolean finished;
         private boolean connectionBroken;
+        /** Whether a dead reused connection may take the request again: no body, and an idempotent method. */
+        private boolean replayable;
 
         Call(HttpServerExchange exchange, UpstreamPool upstream) {
             this.exchange = exchange;
@@ -137,11 +144,24 @@ public final class ProxyEngine {
                 next.proceed();
             });
             pool = endpoint.pool(exchange.getIoThread(), t -> new ConnectionPool(t, endpoint, poolSettings));
+            // decided before the first attempt: once a body has been streamed the request is complete too,
+            // yet that body is gone and cannot be sent again
+            replayable = exchange.isRequestComplete() && exchange.getRequestMethod() != null
+                    && IDEMPOTENT.contains(exchange.getRequestMethod());
             beginAttempt();
         }
 
         private void beginAttempt() {
             attempt++;
+            startAttempt();
+        }
+
+        /** Starts attempt number {@link #attempt}. */
+        private void startAttempt() {
+            // the state of the connection belongs to the attempt; the previous one's was closed
+            connectionBroken = false;
+            requestSent = false;
+            responseDone = false;
             attemptStarted = System.nanoTime();
             events.attemptStarted(exchange, upstream.name(), endpoint.endpoint(), attempt);
             pool.acquire(this);
@@ -178,32 +198,36 @@ public final class ProxyEngine {
             ClientRequest request = buildRequest();
             responseTimer = exchange.getIoThread().executeAfter(this::onResponseTimeout,
                     options.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            // callbacks of a connection this call has given up carry an old attempt number and are ignored
+            int current = attempt;
             connection.sendRequest(request, new ClientCallback<>() {
                 @Override
                 public void completed(ClientExchange result) {
-                    onRequestStarted(result);
+                    onRequestStarted(result, current);
                 }
 
                 @Override
                 public void failed(IOException e) {
-                    onUpstreamFailure(e);
+                    onUpstreamFailure(e, current);
                 }
             });
         }
 
-        private void onRequestStarted(ClientExchange result) {
-            if (finished) {
+        private void onRequestStarted(ClientExchange result, int current) {
+            if (finished || current != attempt) {
                 return;
             }
             result.setResponseListener(new ClientCallback<>() {
                 @Override
                 public void completed(ClientExchange r) {
-                    onResponse(r);
+                    if (current == attempt) {
+                        onResponse(r);
+                    }
                 }
 
                 @Override
                 public void failed(IOException e) {
-                    onUpstreamFailure(e);
+                    onUpstreamFailure(e, current);
                 }
             });
             ChannelListener<StreamSinkChannel> done = new FinishSink(exchange, result, true);
@@ -218,7 +242,7 @@ public final class ProxyEngine {
                 }
                 Transfer.initiateTransfer(body, result.getRequestChannel(), ChannelListeners.closingChannelListener(), done,
                         (ChannelExceptionHandler<StreamSourceChannel>) (ch, e) -> onClientBodyFailure(e),
-                        (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> onUpstreamFailure(e),
+                        (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> onUpstreamFailure(e, current),
                         exchange.getConnection().getByteBufferPool());
             }
         }
@@ -263,8 +287,8 @@ public final class ProxyEngine {
         }
 
         /** The upstream connection failed before the response headers arrived. */
-        private void onUpstreamFailure(IOException e) {
-            if (finished) {
+        private void onUpstreamFailure(IOException e, int failedAttempt) {
+            if (finished || failedAttempt != attempt) {
                 return;
             }
             if (responseStarted) {
@@ -273,14 +297,17 @@ public final class ProxyEngine {
             }
             connectionBroken = true;
             cancelResponseTimer();
-            // a pooled connection that the upstream had closed: the request never reached it, so a
-            // request without a body may go again on another connection
-            if (reused && exchange.isRequestComplete() && attempt <= MAX_STALE_RETRIES && wanted()) {
+            // a pooled connection that the upstream had closed: the request most likely never reached it,
+            // so a body-less idempotent request may go again on another connection
+            if (reused && replayable && attempt <= MAX_STALE_RETRIES && wanted()) {
                 log.debug("reused connection to {} was dead ({}), trying a fresh one", endpoint, e.toString());
                 events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt,
                         AttemptOutcome.UPSTREAM_RESET, 0, System.nanoTime() - attemptStarted);
+                // the number moves on before the dead connection is closed: closing it fails its exchange
+                // again, right here, and that second report must be seen as stale
+                attempt++;
                 releaseConnection();
-                beginAttempt();
+                startAttempt();
                 return;
             }
             fail(AttemptOutcome.UPSTREAM_RESET, Problem.UPSTREAM_BAD_RESPONSE.withDetail("upstream '" + upstream.name()

@@ -201,6 +201,22 @@ public final class ConnectionPool {
 
     private void discard(ClientConnection connection) {
         open--;
+        closeNow(connection);
+    }
+
+    /**
+     * Closes the socket at once. {@code ClientConnection.close()} is a clean close: it waits up to 10 s
+     * for the peer to finish before the socket goes, so a timed-out or broken connection to a hung
+     * upstream stayed open that long while no longer counted in {@link #open()}, and the pool could hold
+     * far more sockets to it than {@code maxConnections}. Nothing on a discarded connection is worth
+     * draining. {@code performUpgrade()} is the client API's only way to the raw connection.
+     */
+    private static void closeNow(ClientConnection connection) {
+        try {
+            IoUtils.safeClose(connection.performUpgrade());
+        } catch (IOException | RuntimeException e) {
+            // already closed, or a connection kind without a raw socket: the clean close below still runs
+        }
         IoUtils.safeClose(connection);
     }
 
@@ -223,7 +239,7 @@ public final class ConnectionPool {
                 public void completed(ClientConnection connection) {
                     if (done[0]) {
                         // the timeout already failed this attempt; the slot was given back then
-                        IoUtils.safeClose(connection);
+                        closeNow(connection);
                         return;
                     }
                     done[0] = true;
