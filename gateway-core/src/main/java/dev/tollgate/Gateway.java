@@ -213,6 +213,10 @@ public final class Gateway implements AutoCloseable {
                     .set(Options.BACKLOG, 1024)
                     .set(Options.REUSE_ADDRESSES, true)
                     .set(Options.TCP_NODELAY, true)
+                    // Undertow's IDLE_TIMEOUT alone never fires on HTTP/1.1 connections; read and write
+                    // timeouts do, also mid-body (a chunk that never ends, a client that stops reading)
+                    .set(Options.READ_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                    .set(Options.WRITE_TIMEOUT, (int) limits.idleTimeout().toMillis())
                     .getMap();
             ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(open);
             channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);

@@ -10,7 +10,6 @@ import dev.tollgate.testing.TestBackend;
 import dev.tollgate.upstream.Upstream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -71,10 +70,6 @@ class StreamingIT {
     }
 
     @Test
-    @Disabled("gateway bug outside the proxy engine: Undertow 2.4.4 sizes a chunked body's limit from the server "
-            + "option MAX_ENTITY_SIZE (default 2 MiB) when it parses the request, and exchange.setMaxEntitySize in "
-            + "RequestGuard does not raise it, so any chunked upload over 2 MiB is reset; Gateway must set "
-            + "MAX_ENTITY_SIZE from Limits.maxRequestBodyBytes (checked: this test passes with that change)")
     void chunkedUploadStreamsEveryByteChunked() throws Exception {
         long length = HUNDRED_MIB + 7;
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/sink")).timeout(TIMEOUT)

@@ -18,6 +18,7 @@ import io.undertow.client.ClientResponse;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
 import io.undertow.util.Attachable;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
@@ -323,10 +324,21 @@ public final class ProxyEngine {
             exchange.setPersistent(false);
             log.debug("client request body failed: {}", e.toString());
             if (exchange.getConnection().isOpen() && !exchange.isResponseStarted()) {
-                fail(AttemptOutcome.CLIENT_ABORTED, Problem.BAD_REQUEST.withDetail("the request body is malformed or incomplete"));
+                fail(AttemptOutcome.CLIENT_ABORTED, tooBig(e)
+                        ? Problem.BODY_TOO_LARGE.withDetail("the request body is larger than the gateway accepts")
+                        : Problem.BAD_REQUEST.withDetail("the request body is malformed or incomplete"));
             } else {
                 fail(AttemptOutcome.CLIENT_ABORTED, null);
             }
+        }
+
+        private boolean tooBig(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof RequestTooBigException) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** Relaying the response body failed; the response has started, so both connections close. */
