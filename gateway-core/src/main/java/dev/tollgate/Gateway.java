@@ -1,5 +1,6 @@
 package dev.tollgate;
 
+import dev.tollgate.internal.Checks;
 import dev.tollgate.internal.Health;
 import dev.tollgate.internal.InFlight;
 import dev.tollgate.internal.RequestGuard;
@@ -395,31 +396,25 @@ public final class Gateway implements AutoCloseable {
 
         /** Listen port; 0 picks a free one ({@link Gateway#port()} tells which). Default 8000. */
         public Builder port(int port) {
-            this.port = checkPort("port", port);
+            this.port = Checks.range("port", port, 0, 65535);
             return this;
         }
 
         /** A separate port for health and readiness (and later metrics); they then leave the main port. */
         public Builder adminPort(int port) {
-            this.adminPort = checkPort("adminPort", port);
+            this.adminPort = Checks.range("adminPort", port, 0, 65535);
             return this;
         }
 
         /** XNIO IO threads. Default: the number of cores, at least 2. */
         public Builder ioThreads(int threads) {
-            if (threads < 1 || threads > 1024) {
-                throw new IllegalArgumentException("ioThreads: " + threads + " (expected: 1..1024)");
-            }
-            this.ioThreads = threads;
+            this.ioThreads = Checks.range("ioThreads", threads, 1, 1024);
             return this;
         }
 
         /** Threads for blocking work (readiness probes, blocking middleware). Default 16. */
         public Builder workerThreads(int threads) {
-            if (threads < 1 || threads > 4096) {
-                throw new IllegalArgumentException("workerThreads: " + threads + " (expected: 1..4096)");
-            }
-            this.workerThreads = threads;
+            this.workerThreads = Checks.range("workerThreads", threads, 1, 4096);
             return this;
         }
 
@@ -523,13 +518,6 @@ public final class Gateway implements AutoCloseable {
                 throw new IllegalStateException("healthPath and readyPath are both " + healthPath + " (expected: different paths)");
             }
             return new Gateway(this);
-        }
-
-        private static int checkPort(String name, int port) {
-            if (port < 0 || port > 65535) {
-                throw new IllegalArgumentException(name + ": " + port + " (expected: 0..65535)");
-            }
-            return port;
         }
 
         private static String checkPath(String name, String path) {

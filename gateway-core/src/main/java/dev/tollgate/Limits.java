@@ -1,5 +1,7 @@
 package dev.tollgate;
 
+import dev.tollgate.internal.Checks;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -33,7 +35,10 @@ public final class Limits {
         return new Builder();
     }
 
-    /** Largest request body; a larger declared {@code Content-Length} gets 413 before any byte is read. Default 10 MiB. */
+    /**
+     * Largest request body; a larger declared {@code Content-Length} gets 413 before any byte is read,
+     * and a chunked body is cut off at the limit. 0 means no limit. Default 10 MiB.
+     */
     public long maxRequestBodyBytes() {
         return maxRequestBodyBytes;
     }
@@ -78,28 +83,22 @@ public final class Limits {
         }
 
         public Builder maxHeaderBytes(int bytes) {
-            if (bytes < 1024 || bytes > 1024 * 1024) {
-                throw new IllegalArgumentException("limits.maxHeaderBytes: " + bytes + " (expected: 1024..1048576)");
-            }
-            this.maxHeaderBytes = bytes;
+            this.maxHeaderBytes = Checks.range("limits.maxHeaderBytes", bytes, 1024, 1024 * 1024);
             return this;
         }
 
         public Builder maxHeaderCount(int count) {
-            if (count < 8 || count > 10_000) {
-                throw new IllegalArgumentException("limits.maxHeaderCount: " + count + " (expected: 8..10000)");
-            }
-            this.maxHeaderCount = count;
+            this.maxHeaderCount = Checks.range("limits.maxHeaderCount", count, 8, 10_000);
             return this;
         }
 
         public Builder requestParseTimeout(Duration timeout) {
-            this.requestParseTimeout = positive("limits.requestParseTimeout", timeout);
+            this.requestParseTimeout = Checks.positive("limits.requestParseTimeout", timeout);
             return this;
         }
 
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = positive("limits.idleTimeout", timeout);
+            this.idleTimeout = Checks.positive("limits.idleTimeout", timeout);
             return this;
         }
 
@@ -107,12 +106,5 @@ public final class Limits {
             return new Limits(this);
         }
 
-        private static Duration positive(String name, Duration d) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-            }
-            return d;
-        }
     }
 }

@@ -2,6 +2,8 @@ package dev.tollgate.proxy;
 
 import dev.tollgate.net.TrustedProxies;
 
+import dev.tollgate.internal.Checks;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -112,17 +114,17 @@ public final class ProxyOptions {
         }
 
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = positive("proxy.connectTimeout", timeout);
+            this.connectTimeout = Checks.positive("proxy.connectTimeout", timeout);
             return this;
         }
 
         public Builder responseTimeout(Duration timeout) {
-            this.responseTimeout = positive("proxy.responseTimeout", timeout);
+            this.responseTimeout = Checks.positive("proxy.responseTimeout", timeout);
             return this;
         }
 
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = positive("proxy.idleTimeout", timeout);
+            this.idleTimeout = Checks.positive("proxy.idleTimeout", timeout);
             return this;
         }
 
@@ -143,7 +145,7 @@ public final class ProxyOptions {
         }
 
         public Builder acquireTimeout(Duration timeout) {
-            this.acquireTimeout = positive("proxy.acquireTimeout", timeout);
+            this.acquireTimeout = Checks.positive("proxy.acquireTimeout", timeout);
             return this;
         }
 
@@ -172,12 +174,5 @@ public final class ProxyOptions {
             return new ProxyOptions(this);
         }
 
-        private static Duration positive(String name, Duration d) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-            }
-            return d;
-        }
     }
 }

@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.Gateway;
 import dev.tollgate.Limits;
-import dev.tollgate.route.Route;
 import dev.tollgate.testing.RawHttp;
 import dev.tollgate.testing.RawResponse;
 import dev.tollgate.testing.TestBackend;
-import dev.tollgate.upstream.Upstream;
+import dev.tollgate.testing.TestGateway;
 import java.io.EOFException;
 import java.io.IOException;
 import java.time.Duration;
@@ -52,10 +51,8 @@ class MalformedRequestIT {
     }
 
     Gateway gateway(Limits limits) {
-        return Gateway.builder().host("127.0.0.1").port(0)
+        return TestGateway.inFrontOf(backend.uri().toString())
                 .limits(limits)
-                .upstream(Upstream.builder("b").endpoint(backend.uri().toString()))
-                .route(Route.prefix("/").to("b"))
                 .build().start();
     }
 

@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tollgate.Gateway;
 import dev.tollgate.Limits;
-import dev.tollgate.route.Route;
 import dev.tollgate.testing.RawHttp;
 import dev.tollgate.testing.RawResponse;
 import dev.tollgate.testing.TestBackend;
-import dev.tollgate.upstream.Upstream;
+import dev.tollgate.testing.TestGateway;
 import io.undertow.server.HttpHandler;
 import io.undertow.util.Headers;
 import java.io.EOFException;
@@ -68,10 +67,8 @@ class StreamingFramingIT {
     }
 
     Gateway gateway(Limits limits) {
-        return Gateway.builder().host("127.0.0.1").port(0)
+        return TestGateway.inFrontOf(backend.uri().toString())
                 .limits(limits)
-                .upstream(Upstream.builder("b").endpoint(backend.uri().toString()))
-                .route(Route.prefix("/").to("b"))
                 .build().start();
     }
 

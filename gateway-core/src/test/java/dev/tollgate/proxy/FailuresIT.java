@@ -1,11 +1,10 @@
 package dev.tollgate.proxy;
 
 import dev.tollgate.Gateway;
-import dev.tollgate.route.Route;
 import dev.tollgate.testing.Await;
 import dev.tollgate.testing.FaultProxy;
 import dev.tollgate.testing.TestBackend;
-import dev.tollgate.upstream.Upstream;
+import dev.tollgate.testing.TestGateway;
 import io.undertow.server.ServerConnection;
 import io.undertow.util.Headers;
 import org.junit.jupiter.api.AfterEach;
@@ -59,10 +58,8 @@ class FailuresIT {
     }
 
     private Gateway gateway(URI upstream, ProxyOptions.Builder proxy, int ioThreads) {
-        return track(Gateway.builder().host("127.0.0.1").port(0).ioThreads(ioThreads)
+        return track(TestGateway.inFrontOf(upstream).ioThreads(ioThreads)
                 .proxy(proxy)
-                .upstream(Upstream.builder("b").endpoint(upstream))
-                .route(Route.prefix("/").to("b"))
                 .build().start());
     }
 

@@ -1,12 +1,11 @@
 package dev.tollgate.proxy;
 
 import dev.tollgate.Gateway;
-import dev.tollgate.route.Route;
 import dev.tollgate.testing.RawHttp;
 import dev.tollgate.testing.RawResponse;
 import dev.tollgate.testing.RecordedRequest;
 import dev.tollgate.testing.TestBackend;
-import dev.tollgate.upstream.Upstream;
+import dev.tollgate.testing.TestGateway;
 import io.undertow.util.HttpString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -51,10 +50,8 @@ class HeadersIT {
                     ex.getResponseSender().send("ok");
                 })
                 .start();
-        gateway = Gateway.builder().host("127.0.0.1").port(0)
+        gateway = TestGateway.inFrontOf(backend.uri())
                 .proxy(proxy)
-                .upstream(Upstream.builder("b").endpoint(backend.uri()))
-                .route(Route.prefix("/").to("b"))
                 .build().start();
     }
 

@@ -2,9 +2,9 @@ package dev.tollgate.proxy;
 
 import dev.tollgate.Gateway;
 import dev.tollgate.Limits;
-import dev.tollgate.route.Route;
+import dev.tollgate.testing.PatternBytes;
 import dev.tollgate.testing.TestBackend;
-import dev.tollgate.upstream.Upstream;
+import dev.tollgate.testing.TestGateway;
 
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -36,10 +36,8 @@ public final class LargeTransferCheck {
         long length = args.length > 0 ? Long.parseLong(args[0]) : 1L << 30;
         boolean ok = true;
         try (TestBackend backend = TestBackend.start();
-             Gateway gateway = Gateway.builder().host("127.0.0.1").port(0)
+             Gateway gateway = TestGateway.inFrontOf(backend.uri())
                      .limits(Limits.builder().maxRequestBodyBytes(2 * length))
-                     .upstream(Upstream.builder("b").endpoint(backend.uri()))
-                     .route(Route.prefix("/").to("b"))
                      .build().start()) {
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             String base = "http://127.0.0.1:" + gateway.port();
@@ -52,7 +50,7 @@ public final class LargeTransferCheck {
             long start = System.nanoTime();
             HttpResponse<String> up = client.send(HttpRequest.newBuilder(URI.create(base + "/sink"))
                     .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(
-                            () -> new StreamingIT.PatternStream(length)), length)).build(), HttpResponse.BodyHandlers.ofString());
+                            () -> PatternBytes.stream(length)), length)).build(), HttpResponse.BodyHandlers.ofString());
             ok &= report("upload   (Content-Length)", up.statusCode(), up.body().equals("{\"bodyBytes\":" + length + "}")
                     ? length : -1, length, start);
 
@@ -60,7 +58,7 @@ public final class LargeTransferCheck {
                 start = System.nanoTime();
                 HttpResponse<InputStream> down = client.send(HttpRequest.newBuilder(URI.create(base + path + length)).build(),
                         HttpResponse.BodyHandlers.ofInputStream());
-                long got = StreamingIT.checkPattern(down.body());
+                long got = PatternBytes.readChecking(down.body());
                 ok &= report("download (" + (path.equals("/bytes/") ? "Content-Length" : "chunked") + ")", down.statusCode(),
                         got, length, start);
             }

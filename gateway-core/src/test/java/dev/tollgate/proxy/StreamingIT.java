@@ -2,12 +2,12 @@ package dev.tollgate.proxy;
 
 import dev.tollgate.Gateway;
 import dev.tollgate.Limits;
-import dev.tollgate.route.Route;
 import dev.tollgate.testing.RawHttp;
 import dev.tollgate.testing.RawResponse;
 import dev.tollgate.testing.RecordedRequest;
+import dev.tollgate.testing.PatternBytes;
 import dev.tollgate.testing.TestBackend;
-import dev.tollgate.upstream.Upstream;
+import dev.tollgate.testing.TestGateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,11 +36,9 @@ class StreamingIT {
     @BeforeEach
     void setUp() {
         backend = TestBackend.start();
-        gateway = Gateway.builder().host("127.0.0.1").port(0)
+        gateway = TestGateway.inFrontOf(backend.uri())
                 // the default limit (10 MiB) is far below what these tests stream
                 .limits(Limits.builder().maxRequestBodyBytes(2 * HUNDRED_MIB))
-                .upstream(Upstream.builder("b").endpoint(backend.uri()))
-                .route(Route.prefix("/").to("b"))
                 .build().start();
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(2)).build();
@@ -60,7 +58,7 @@ class StreamingIT {
     void uploadWithContentLengthStreamsEveryByte() throws Exception {
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/sink")).timeout(TIMEOUT)
                 .POST(HttpRequest.BodyPublishers.fromPublisher(
-                        HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(HUNDRED_MIB)), HUNDRED_MIB))
+                        HttpRequest.BodyPublishers.ofInputStream(() -> PatternBytes.stream(HUNDRED_MIB)), HUNDRED_MIB))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("{\"bodyBytes\":" + HUNDRED_MIB + "}");
@@ -73,7 +71,7 @@ class StreamingIT {
     void chunkedUploadStreamsEveryByteChunked() throws Exception {
         long length = HUNDRED_MIB + 7;
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("/sink")).timeout(TIMEOUT)
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(length)))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> PatternBytes.stream(length)))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("{\"bodyBytes\":" + length + "}");
@@ -86,7 +84,7 @@ class StreamingIT {
                 .build(), HttpResponse.BodyHandlers.ofInputStream());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Length")).hasValue(Long.toString(HUNDRED_MIB));
-        assertThat(checkPattern(r.body())).isEqualTo(HUNDRED_MIB);
+        assertThat(PatternBytes.readChecking(r.body())).isEqualTo(HUNDRED_MIB);
     }
 
     @Test
@@ -97,7 +95,7 @@ class StreamingIT {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Length")).isEmpty();
         assertThat(r.headers().firstValue("Transfer-Encoding")).hasValue("chunked");
-        assertThat(checkPattern(r.body())).isEqualTo(length);
+        assertThat(PatternBytes.readChecking(r.body())).isEqualTo(length);
     }
 
     @Test
@@ -143,49 +141,4 @@ class StreamingIT {
         assertThat(seen.headers()).doesNotContainKey("Expect");
     }
 
-    /** Reads to the end, checking every byte against the backend's pattern; returns the count. */
-    static long checkPattern(InputStream in) throws IOException {
-        try (in) {
-            byte[] buffer = new byte[64 * 1024];
-            long index = 0;
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                for (int i = 0; i < n; i++) {
-                    if (buffer[i] != TestBackend.patternByte(index + i)) {
-                        throw new AssertionError("byte " + (index + i) + " differs from the backend's pattern");
-                    }
-                }
-                index += n;
-            }
-            return index;
-        }
-    }
-
-    /** {@code length} bytes of the backend's pattern, generated as read; nothing of size {@code length} is held. */
-    static final class PatternStream extends InputStream {
-        private final long length;
-        private long position;
-
-        PatternStream(long length) {
-            this.length = length;
-        }
-
-        @Override
-        public int read() {
-            return position < length ? TestBackend.patternByte(position++) & 0xff : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (position >= length) {
-                return -1;
-            }
-            int n = (int) Math.min(len, length - position);
-            for (int i = 0; i < n; i++) {
-                b[off + i] = TestBackend.patternByte(position + i);
-            }
-            position += n;
-            return n;
-        }
-    }
 }

@@ -102,7 +102,7 @@ class TestBackendTest {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValueAsLong("Content-Length")).hasValue(length);
-        assertThat(readCheckingPattern(response.body())).isEqualTo(length);
+        assertThat(PatternBytes.readChecking(response.body())).isEqualTo(length);
     }
 
     @Test
@@ -141,7 +141,7 @@ class TestBackendTest {
     void sinkCountsALargeStreamedUpload() throws Exception {
         long length = 64L * 1024 * 1024;
         HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(backend.uri("/sink"))
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new PatternStream(length))).build(),
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> PatternBytes.stream(length))).build(),
                 BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);
@@ -182,46 +182,4 @@ class TestBackendTest {
         assertThat(backend.lastRequest().path()).isEqualTo("/a%2Fb/c%20d");
     }
 
-    private static long readCheckingPattern(InputStream in) throws IOException {
-        byte[] buffer = new byte[64 * 1024];
-        long total = 0;
-        try (in) {
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                for (int i = 0; i < n; i++) {
-                    if (buffer[i] != TestBackend.patternByte(total + i)) {
-                        throw new AssertionError("byte " + (total + i) + " is not the pattern");
-                    }
-                }
-                total += n;
-            }
-        }
-        return total;
-    }
-
-    /** Generates {@code length} pattern bytes without holding them. */
-    static final class PatternStream extends InputStream {
-        private final long length;
-        private long position;
-
-        PatternStream(long length) {
-            this.length = length;
-        }
-
-        @Override
-        public int read() {
-            return position < length ? TestBackend.patternByte(position++) : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (position >= length) {
-                return -1;
-            }
-            int n = (int) Math.min(len, length - position);
-            for (int i = 0; i < n; i++) {
-                b[off + i] = TestBackend.patternByte(position++);
-            }
-            return n;
-        }
-    }
 }
