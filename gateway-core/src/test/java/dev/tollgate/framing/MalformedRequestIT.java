@@ -29,36 +29,12 @@ import org.junit.jupiter.api.Test;
  * HostHeaderHandler); a bare LF, whitespace before the colon, NUL in a value; more header lines than
  * {@code MAX_HEADERS}; one header bigger than {@code MAX_HEADER_SIZE}.
  */
-class MalformedRequestIT {
-
-    static final Duration ONE_SECOND = Duration.ofSeconds(1);
-
-    TestBackend backend;
-    Gateway gateway;
+class MalformedRequestIT extends GatewayFixture {
 
     @BeforeEach
     void start() {
         backend = TestBackend.start();
         gateway = gateway(Limits.defaults());
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        backend.close();
-    }
-
-    Gateway gateway(Limits limits) {
-        return TestGateway.inFrontOf(backend.uri().toString())
-                .limits(limits)
-                .build().start();
-    }
-
-    void restart(Limits limits) {
-        gateway.close();
-        gateway = gateway(limits);
     }
 
     // ---- helpers

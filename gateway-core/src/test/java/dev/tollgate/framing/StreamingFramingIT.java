@@ -28,17 +28,12 @@ import org.junit.jupiter.api.Test;
  * request start. What must hold: the client never gets a success, its connection closes within a
  * second, and the backend never receives a complete body (it sees a broken upload, not a shorter one).
  */
-class StreamingFramingIT {
-
-    static final Duration ONE_SECOND = Duration.ofSeconds(1);
+class StreamingFramingIT extends GatewayFixture {
 
     /** Bodies the backend's {@code /upload} read to their end. */
     final AtomicLong completeBodies = new AtomicLong();
     /** The most body bytes any one {@code /upload} request delivered to the backend. */
     final AtomicLong maxBodyBytes = new AtomicLong();
-
-    TestBackend backend;
-    Gateway gateway;
 
     @BeforeEach
     void start() {
@@ -56,25 +51,6 @@ class StreamingFramingIT {
         };
         backend = TestBackend.builder().route("/upload", upload).start();
         gateway = gateway(Limits.defaults());
-    }
-
-    @AfterEach
-    void stop() {
-        if (gateway != null) {
-            gateway.close();
-        }
-        backend.close();
-    }
-
-    Gateway gateway(Limits limits) {
-        return TestGateway.inFrontOf(backend.uri().toString())
-                .limits(limits)
-                .build().start();
-    }
-
-    void restart(Limits limits) {
-        gateway.close();
-        gateway = gateway(limits);
     }
 
     static final String CHUNKED_UPLOAD = "POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n";
