@@ -1,5 +1,7 @@
 package dev.tollgate;
 
+import dev.tollgate.error.Problem;
+import dev.tollgate.error.ProblemResponder;
 import dev.tollgate.internal.Checks;
 import dev.tollgate.internal.Health;
 import dev.tollgate.internal.InFlight;
@@ -18,7 +20,6 @@ import io.undertow.UndertowOptions;
 import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
-import io.undertow.server.handlers.PathHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
@@ -43,6 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -110,17 +112,14 @@ public final class Gateway implements AutoCloseable {
 
         Health health = new Health(pools.values(), this::draining);
         HttpHandler healthHandler;
+        Executor probes = r -> worker().execute(r);
         if (b.adminPort == null) {
-            healthHandler = new PathHandler(app)
-                    .addExactPath(b.healthPath, health.liveness())
-                    .addExactPath(b.readyPath, health.readiness(r -> worker().execute(r)));
+            healthHandler = health.routes(b.healthPath, b.readyPath, probes, app);
             this.adminHandler = null;
         } else {
             healthHandler = app;
-            this.adminHandler = new PathHandler(exchange -> dev.tollgate.error.ProblemResponder.send(exchange,
-                    dev.tollgate.error.Problem.NO_ROUTE))
-                    .addExactPath(b.healthPath, health.liveness())
-                    .addExactPath(b.readyPath, health.readiness(r -> worker().execute(r)));
+            this.adminHandler = health.routes(b.healthPath, b.readyPath, probes,
+                    exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE));
         }
         HttpHandler guarded = new RequestGuard(new HttpContinueReadHandler(healthHandler), b.limits);
         this.inFlight = new InFlight(guarded, events);

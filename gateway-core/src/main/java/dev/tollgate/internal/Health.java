@@ -39,6 +39,25 @@ public final class Health {
         this.draining = draining;
     }
 
+    /**
+     * Answers the two paths itself and hands everything else to {@code next}: one string comparison
+     * per request rather than a path matcher.
+     */
+    public HttpHandler routes(String healthPath, String readyPath, Executor executor, HttpHandler next) {
+        HttpHandler live = liveness();
+        HttpHandler ready = readiness(executor);
+        return exchange -> {
+            String path = exchange.getRequestPath();
+            if (path.equals(healthPath)) {
+                live.handleRequest(exchange);
+            } else if (path.equals(readyPath)) {
+                ready.handleRequest(exchange);
+            } else {
+                next.handleRequest(exchange);
+            }
+        };
+    }
+
     /** Liveness: always 200 while the gateway runs. IO thread. */
     public HttpHandler liveness() {
         return exchange -> {

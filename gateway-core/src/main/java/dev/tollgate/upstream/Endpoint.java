@@ -12,10 +12,14 @@ public final class Endpoint {
 
     private final URI uri;
     private final int weight;
+    private final String authority;
 
     private Endpoint(URI uri, int weight) {
         this.uri = uri;
         this.weight = weight;
+        boolean tls = "https".equals(uri.getScheme());
+        boolean defaultPort = (tls && uri.getPort() == 443) || (!tls && uri.getPort() == 80);
+        this.authority = defaultPort ? uri.getHost() : uri.getHost() + ":" + uri.getPort();
     }
 
     /** An endpoint with weight 1. @throws IllegalArgumentException if the URI is not a usable base URI */
@@ -92,8 +96,7 @@ public final class Endpoint {
 
     /** The value for a rewritten {@code Host} header: host, plus the port when it is not the scheme's default. */
     public String authority() {
-        boolean defaultPort = (tls() && port() == 443) || (!tls() && port() == 80);
-        return defaultPort ? uri.getHost() : uri.getHost() + ":" + port();
+        return authority;
     }
 
     @Override

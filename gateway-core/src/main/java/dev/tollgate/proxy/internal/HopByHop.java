@@ -29,16 +29,23 @@ final class HopByHop {
         if (values == null) {
             return Set.of();
         }
-        Set<HttpString> names = new HashSet<>();
+        Set<HttpString> names = null;
         for (String v : values) {
+            // the usual values name no header: skip the parsing and the set
+            if (v.equalsIgnoreCase("keep-alive") || v.equalsIgnoreCase("close")) {
+                continue;
+            }
             for (String token : v.split(",")) {
                 String t = token.trim();
-                if (!t.isEmpty()) {
+                if (!t.isEmpty() && !t.equalsIgnoreCase("close")) {
+                    if (names == null) {
+                        names = new HashSet<>();
+                    }
                     names.add(HttpString.tryFromString(t.toLowerCase(Locale.ROOT)));
                 }
             }
         }
-        return names;
+        return names == null ? Set.of() : names;
     }
 
     /** Whether the field must not be forwarded. HttpString compares case-insensitively. */

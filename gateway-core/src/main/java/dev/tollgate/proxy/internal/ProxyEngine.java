@@ -18,6 +18,9 @@ import io.undertow.client.ClientResponse;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
+import io.undertow.util.AttachmentKey;
+import dev.tollgate.net.TrustedProxies;
 import io.undertow.server.RequestTooBigException;
 import io.undertow.util.Attachable;
 import io.undertow.util.HeaderMap;
@@ -81,7 +84,8 @@ public final class ProxyEngine {
         this.options = options;
         this.events = events;
         this.poolSettings = new ConnectionPool.Settings(options.maxConnectionsPerThread(), options.maxWaitingPerThread(),
-                options.acquireTimeout(), options.connectTimeout(), options.idleTimeout(), OptionMap.EMPTY, bufferPool);
+                options.acquireTimeout(), options.connectTimeout(), options.idleTimeout(),
+                OptionMap.create(org.xnio.Options.TCP_NODELAY, true), bufferPool);
         this.viaValue = options.via().isEmpty() ? null : "1.1 " + options.via();
     }
 
@@ -144,7 +148,7 @@ public final class ProxyEngine {
                 onExchangeComplete();
                 next.proceed();
             });
-            pool = endpoint.pool(exchange.getIoThread(), t -> new ConnectionPool(t, endpoint, poolSettings));
+            pool = endpoint.pool(exchange.getIoThread(), poolSettings);
             // decided before the first attempt: once a body has been streamed the request is complete too,
             // yet that body is gone and cannot be sent again
             replayable = exchange.isRequestComplete() && exchange.getRequestMethod() != null
@@ -417,14 +421,16 @@ public final class ProxyEngine {
             HeaderMap in = exchange.getRequestHeaders();
             HeaderMap out = request.getRequestHeaders();
             Set<HttpString> connectionOptions = HopByHop.connectionOptions(in);
-            boolean trusted = options.trustedProxies().trusts(exchange.getConnection().getPeerAddress(InetSocketAddress.class));
+            Peer peer = Peer.of(exchange, options.trustedProxies());
+            boolean trusted = peer.trusted;
             for (HeaderValues values : in) {
                 HttpString name = values.getHeaderName();
-                if (HopByHop.isHopByHop(name, connectionOptions) || name.equals(Headers.HOST)
-                        || name.equals(Headers.EXPECT) || name.equals(Headers.CONTENT_LENGTH)) {
-                    continue;
-                }
-                if (!trusted && isForwarding(name)) {
+                // one hash lookup decides for nearly every header: only the listed ones need a closer look
+                if (SET_BY_GATEWAY.contains(name)) {
+                    if (!trusted || !isForwarding(name)) {
+                        continue;
+                    }
+                } else if (!connectionOptions.isEmpty() && connectionOptions.contains(name)) {
                     continue;
                 }
                 out.putAll(name, values);
@@ -443,19 +449,18 @@ public final class ProxyEngine {
             } else {
                 out.put(Headers.HOST, target.authority());
             }
-            addForwarding(out, trusted, clientHost);
+            addForwarding(out, peer, clientHost);
             if (viaValue != null) {
                 out.add(VIA, viaValue);
             }
             return request;
         }
 
-        private void addForwarding(HeaderMap out, boolean trusted, String clientHost) {
-            InetSocketAddress peer = exchange.getConnection().getPeerAddress(InetSocketAddress.class);
-            String peerIp = peer == null ? "unknown" : peer.getAddress().getHostAddress();
+        private void addForwarding(HeaderMap out, Peer peer, String clientHost) {
+            boolean trusted = peer.trusted;
             String proto = exchange.getRequestScheme();
             String xff = trusted ? out.getFirst(X_FORWARDED_FOR) : null;
-            out.put(X_FORWARDED_FOR, xff == null || xff.isBlank() ? peerIp : xff + ", " + peerIp);
+            out.put(X_FORWARDED_FOR, xff == null || xff.isBlank() ? peer.ip : xff + ", " + peer.ip);
             if (!trusted || !out.contains(X_FORWARDED_PROTO)) {
                 out.put(X_FORWARDED_PROTO, proto);
             }
@@ -463,21 +468,21 @@ public final class ProxyEngine {
                 out.put(X_FORWARDED_HOST, clientHost);
             }
             if (!trusted || !out.contains(X_FORWARDED_PORT)) {
-                out.put(X_FORWARDED_PORT, Integer.toString(exchange.getHostPort()));
+                out.put(X_FORWARDED_PORT, peer.localPort);
             }
             StringBuilder fwd = new StringBuilder(64);
             String existing = trusted ? joined(out, FORWARDED) : null;
             if (existing != null) {
                 fwd.append(existing).append(", ");
             }
-            fwd.append("for=");
-            if (peer != null && peer.getAddress() instanceof Inet6Address) {
-                fwd.append("\"[").append(peerIp).append("]\"");
-            } else {
-                fwd.append(peerIp);
-            }
-            if (clientHost != null && clientHost.matches("[A-Za-z0-9.:\\[\\]-]+")) {
-                fwd.append(";host=").append(clientHost.indexOf(':') >= 0 ? "\"" + clientHost + "\"" : clientHost);
+            fwd.append(peer.forwardedFor);
+            if (clientHost != null) {
+                // Undertow's parser has already refused a Host with characters outside host[:port]
+                if (clientHost.indexOf(':') >= 0) {
+                    fwd.append(";host=\"").append(clientHost).append('"');
+                } else {
+                    fwd.append(";host=").append(clientHost);
+                }
             }
             fwd.append(";proto=").append(proto);
             out.put(FORWARDED, fwd.toString());
@@ -533,6 +538,43 @@ public final class ProxyEngine {
                     responseDone = true;
                 }
             }
+        }
+    }
+
+    /** Headers the gateway sets or frames itself; client copies are dropped (forwarding ones kept from trusted peers). */
+    private static final Set<HttpString> SET_BY_GATEWAY = Set.of(
+            Headers.CONNECTION, HopByHop.KEEP_ALIVE, HopByHop.PROXY_CONNECTION, HopByHop.TE, Headers.TRANSFER_ENCODING,
+            Headers.UPGRADE, Headers.PROXY_AUTHORIZATION, Headers.PROXY_AUTHENTICATE,
+            Headers.HOST, Headers.EXPECT, Headers.CONTENT_LENGTH,
+            FORWARDED, X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST, X_FORWARDED_PORT, X_REAL_IP);
+
+    /**
+     * What the forwarding headers need to know about the client connection, worked out once per
+     * connection (the peer does not change between its requests) and kept on it.
+     */
+    private static final class Peer {
+        private static final AttachmentKey<Peer> KEY = AttachmentKey.create(Peer.class);
+        final String ip;
+        final String forwardedFor;
+        final String localPort;
+        final boolean trusted;
+
+        private Peer(InetSocketAddress peer, InetSocketAddress local, TrustedProxies trustedProxies) {
+            this.ip = peer == null ? "unknown" : peer.getAddress().getHostAddress();
+            this.forwardedFor = peer != null && peer.getAddress() instanceof Inet6Address ? "for=\"[" + ip + "]\"" : "for=" + ip;
+            this.localPort = local == null ? "" : Integer.toString(local.getPort());
+            this.trusted = trustedProxies.trusts(peer);
+        }
+
+        static Peer of(HttpServerExchange exchange, TrustedProxies trustedProxies) {
+            ServerConnection connection = exchange.getConnection();
+            Peer peer = connection.getAttachment(KEY);
+            if (peer == null) {
+                peer = new Peer(connection.getPeerAddress(InetSocketAddress.class),
+                        connection.getLocalAddress(InetSocketAddress.class), trustedProxies);
+                connection.putAttachment(KEY, peer);
+            }
+            return peer;
         }
     }
 

@@ -6,7 +6,6 @@ import org.xnio.XnioIoThread;
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 /**
  * The live state of one endpoint: its current spec (weight may change), its connection pools (one
@@ -46,10 +45,10 @@ public final class EndpointState {
     }
 
     /** The pool for the given IO thread, created on first use. Call only on that thread. */
-    public ConnectionPool pool(XnioIoThread thread, Function<XnioIoThread, ConnectionPool> factory) {
+    public ConnectionPool pool(XnioIoThread thread, ConnectionPool.Settings settings) {
         ConnectionPool pool = pools.get(thread);
         if (pool == null) {
-            pool = pools.computeIfAbsent(thread, factory);
+            pool = pools.computeIfAbsent(thread, t -> new ConnectionPool(t, this, settings));
         }
         return pool;
     }
