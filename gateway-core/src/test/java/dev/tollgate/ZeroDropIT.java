@@ -138,6 +138,7 @@ class ZeroDropIT {
 
         AtomicInteger ok = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
+        java.util.Queue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
         int perWorker = 250;
         List<Future<?>> workers = new java.util.ArrayList<>();
         for (int w = 0; w < 6; w++) {
@@ -146,9 +147,15 @@ class ZeroDropIT {
                     try {
                         HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                                 HttpResponse.BodyHandlers.ofString());
-                        (r.statusCode() == 200 ? ok : failed).incrementAndGet();
+                        if (r.statusCode() == 200) {
+                            ok.incrementAndGet();
+                        } else {
+                            failed.incrementAndGet();
+                            failures.add(r.statusCode() + " " + r.body());
+                        }
                     } catch (IOException e) {
                         failed.incrementAndGet();
+                        failures.add(e.toString());
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -165,6 +172,7 @@ class ZeroDropIT {
             f.get(30, TimeUnit.SECONDS);
         }
         assertThat(swaps).as("the endpoint set changed many times under load").isGreaterThan(20);
+        assertThat(failures).as("failed requests").isEmpty();
         assertThat(failed.get()).isZero();
         assertThat(ok.get()).isEqualTo(6 * perWorker);
         assertThat(a.requestCount()).isPositive();

@@ -72,6 +72,9 @@ public final class ProxyEngine {
     private static final Set<HttpString> IDEMPOTENT = Set.of(Methods.GET, Methods.HEAD, Methods.OPTIONS, Methods.TRACE,
             Methods.PUT, Methods.DELETE);
 
+    /** How often a request may move on from endpoints removed under it. */
+    private static final int MAX_REPICKS = 3;
+
     /** The safe-replay limit for a reused connection that turned out to be dead. */
     private static final int MAX_STALE_RETRIES = 2;
 
@@ -128,6 +131,7 @@ public final class ProxyEngine {
         private boolean responseDone;
         private boolean finished;
         private boolean connectionBroken;
+        private int repicks;
         /** Whether a dead reused connection may take the request again: no body, and an idempotent method. */
         private boolean replayable;
 
@@ -153,6 +157,29 @@ public final class ProxyEngine {
             // yet that body is gone and cannot be sent again
             replayable = exchange.isRequestComplete() && exchange.getRequestMethod() != null
                     && IDEMPOTENT.contains(exchange.getRequestMethod());
+            beginAttempt();
+        }
+
+        /**
+         * The endpoint was removed between the pick and the connection: no byte went anywhere, so
+         * the request takes another endpoint of the current set. Bounded, as the set could keep
+         * changing under it.
+         */
+        private void repick() {
+            events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, AttemptOutcome.NO_ENDPOINT, 0,
+                    System.nanoTime() - attemptStarted);
+            endpoint.inFlight().decrementAndGet();
+            EndpointState next = ++repicks <= MAX_REPICKS ? upstream.pick() : null;
+            if (next == null) {
+                endpoint.inFlight().incrementAndGet(); // the completion listener decrements it again
+                finished = true;
+                ProblemResponder.send(exchange, Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name()
+                        + "' has no endpoint that stays"));
+                return;
+            }
+            endpoint = next;
+            endpoint.inFlight().incrementAndGet();
+            pool = endpoint.pool(exchange.getIoThread(), poolSettings);
             beginAttempt();
         }
 
@@ -188,6 +215,7 @@ public final class ProxyEngine {
                         Problem.UNAVAILABLE.withDetail("no connection to upstream '" + upstream.name() + "' was free in time"));
                 case CLOSED -> fail(AttemptOutcome.NO_ENDPOINT,
                         Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' is shutting down"));
+                case REMOVED -> repick();
             }
             log.debug("attempt to {} failed: {}", endpoint, cause.getMessage());
         }

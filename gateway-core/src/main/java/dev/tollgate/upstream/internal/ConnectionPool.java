@@ -47,8 +47,10 @@ public final class ConnectionPool {
         QUEUE_FULL,
         /** The pool was full and no connection came back within the acquire timeout. */
         QUEUE_TIMEOUT,
-        /** The pool is closed (the gateway stops, or the endpoint was removed). */
-        CLOSED
+        /** The pool is closed: the gateway stops. */
+        CLOSED,
+        /** The endpoint left its upstream after the request picked it: pick another. */
+        REMOVED
     }
 
     /** The settings every pool of a gateway shares. */
@@ -109,8 +111,12 @@ public final class ConnectionPool {
 
     /** Asks for a connection; the waiter is called back on this thread, possibly before this returns. */
     public void acquire(Waiter waiter) {
-        if (closed || endpoint.removed()) {
+        if (closed) {
             waiter.failed(Failure.CLOSED, new IOException("connection pool for " + endpoint + " is closed"));
+            return;
+        }
+        if (endpoint.removed()) {
+            waiter.failed(Failure.REMOVED, new IOException(endpoint + " was removed from its upstream"));
             return;
         }
         long now = System.nanoTime();
@@ -157,8 +163,10 @@ public final class ConnectionPool {
         discard(connection);
         Queued next = nextWaiter();
         if (next != null) {
-            if (closed || endpoint.removed()) {
+            if (closed) {
                 next.waiter.failed(Failure.CLOSED, new IOException("connection pool for " + endpoint + " is closed"));
+            } else if (endpoint.removed()) {
+                next.waiter.failed(Failure.REMOVED, new IOException(endpoint + " was removed from its upstream"));
             } else {
                 connect(next.waiter);
             }
@@ -244,11 +252,13 @@ public final class ConnectionPool {
                     }
                     done[0] = true;
                     timeout.remove();
-                    if (closed || endpoint.removed()) {
+                    if (closed) {
                         discard(connection);
                         waiter.failed(Failure.CLOSED, new IOException("connection pool for " + endpoint + " is closed"));
                         return;
                     }
+                    // an endpoint removed meanwhile still serves the request that opened this
+                    // connection; the release afterwards closes it
                     if (!waiter.wanted()) {
                         release(connection, true);
                         return;
