@@ -21,6 +21,7 @@ record DriverOptions(
         String path,
         int ioThreads,
         long maxRequests,
+        int rounds,
         Optional<URI> external) {
 
     static final List<String> KNOWN_TARGETS = List.of("direct", "undertow-proxy", "tollgate");
@@ -36,6 +37,7 @@ record DriverOptions(
         HELP.put("path", "request path and query (default /hello)");
         HELP.put("io-threads", "IO threads of every in-process server (default 2)");
         HELP.put("max-requests", "hard cap on requests sent per run (default 100000000)");
+        HELP.put("rounds", "closed-loop rounds over all targets, in rotating order; medians reported (default 3)");
         HELP.put("external", "measure an already-running loopback server, e.g. http://127.0.0.1:8080");
     }
 
@@ -65,6 +67,7 @@ record DriverOptions(
         int rate = intIn(values, "rate", 2000, 1, 1_000_000);
         int ioThreads = intIn(values, "io-threads", 2, 1, 256);
         long maxRequests = longIn(values, "max-requests", 100_000_000L, 1, Long.MAX_VALUE);
+        int rounds = intIn(values, "rounds", 3, 1, 100);
         String path = values.getOrDefault("path", "/hello");
         List<String> targets = new ArrayList<>();
         for (String name : values.getOrDefault("targets", String.join(",", KNOWN_TARGETS)).split(",")) {
@@ -93,7 +96,7 @@ record DriverOptions(
         }
         LoadTarget.of("127.0.0.1", 1, path); // validates the path even for in-process targets
         return new DriverOptions(connections, duration, warmup, rate, List.copyOf(targets), path, ioThreads,
-                maxRequests, external);
+                maxRequests, rounds, external);
     }
 
     private static int intIn(Map<String, String> values, String key, int fallback, int min, int max) {

@@ -19,8 +19,13 @@ import org.HdrHistogram.Histogram;
  * End-to-end load driver: the demo backend directly, behind Undertow's {@code ProxyHandler}, and
  * behind Tollgate, measured in one run on this machine so the figures can be compared.
  *
- * <p>For each target: a closed-loop throughput run, then a fixed-rate latency run (corrected for
- * coordinated omission), each after its own warm-up and on fresh connections. Every in-process
+ * <p>All targets are started at once, each on its own threads. Then {@code --rounds} rounds of
+ * closed-loop throughput runs, every target once per round, back to back, in an order rotated
+ * each round ({@link Rounds#order}) so a drift of the shared machine hits all targets alike;
+ * throughput is reported as the median over rounds and its ratios as the median of the per-round
+ * ratios. Then one fixed-rate latency run (corrected for coordinated omission) per target. Every
+ * run has its own warm-up and fresh connections; during each measured window the CPU time of the
+ * target's own threads is read ({@link ThreadCpu}) and reported per request. Every in-process
  * server gets the same number of IO threads. Exits 1 if any run had an error, 2 on bad
  * arguments.
  *
@@ -76,51 +81,88 @@ public final class LoadDriver {
     }
 
     private static List<TargetResult> measureInProcess(DriverOptions options) throws Exception {
-        List<TargetResult> results = new ArrayList<>();
+        List<ProxyUnderTest> started = new ArrayList<>();
         try (DemoBackend backend = DemoBackend.start("127.0.0.1", 0, options.ioThreads())) {
             URI backendUri = URI.create("http://127.0.0.1:" + backend.port());
-            OUT.printf("backend: demo at %s%n%n", backendUri);
+            OUT.printf("backend: demo at %s%n", backendUri);
+            // all targets up at once, each on its own threads; the idle ones cost nothing
+            List<Measured> measured = new ArrayList<>();
+            List<TargetResult> skipped = new ArrayList<>();
             for (String name : options.targets()) {
                 ProxyUnderTest target = target(name, options.ioThreads());
+                int port;
                 try {
-                    int port;
-                    try {
-                        port = target.start(backendUri);
-                    } catch (UnsupportedOperationException e) {
-                        OUT.printf("%s: skipped (%s)%n%n", name, e.getMessage());
-                        results.add(TargetResult.skipped(name, e.getMessage()));
-                        continue;
-                    }
-                    results.add(measure(name, LoadTarget.of("127.0.0.1", port, options.path()), true, options));
-                } finally {
-                    target.close();
+                    started.add(target);
+                    port = target.start(backendUri);
+                } catch (UnsupportedOperationException e) {
+                    OUT.printf("%s: skipped (%s)%n", name, e.getMessage());
+                    skipped.add(TargetResult.skipped(name, e.getMessage()));
+                    continue;
                 }
+                LoadTarget load = LoadTarget.of("127.0.0.1", port, options.path());
+                checkAnswers(name, load, true);
+                OUT.printf("%s: %s, threads %s%n", name, load,
+                        target.threadNamePrefix() == null ? "unknown" : "'" + target.threadNamePrefix() + "*'");
+                measured.add(new Measured(name, load, target.threadNamePrefix(), options));
+            }
+            OUT.println();
+            List<TargetResult> results = measure(measured, options);
+            List<TargetResult> ordered = new ArrayList<>();
+            for (String name : options.targets()) { // report in the requested order
+                results.stream().filter(r -> r.name().equals(name)).forEach(ordered::add);
+                skipped.stream().filter(r -> r.name().equals(name)).forEach(ordered::add);
+            }
+            return ordered;
+        } finally {
+            for (ProxyUnderTest target : started) {
+                target.close();
             }
         }
-        return results;
     }
 
     private static TargetResult measureExternal(DriverOptions options) throws Exception {
         URI uri = options.external().orElseThrow();
-        return measure("external", LoadTarget.of(uri, options.path()), false, options);
+        LoadTarget load = LoadTarget.of(uri, options.path());
+        checkAnswers("external", load, false);
+        return measure(List.of(new Measured("external", load, null, options)), options).get(0);
     }
 
-    private static TargetResult measure(String name, LoadTarget target, boolean expectDemo, DriverOptions options)
-            throws Exception {
-        checkAnswers(name, target, expectDemo);
-        LoadGenerator generator = new LoadGenerator(target, options.connections(), options.maxRequests());
-        OUT.printf("%s: %s closed loop, %d connections, %ds warm-up + %ds ...%n", name, target,
-                options.connections(), options.warmup().toSeconds(), options.duration().toSeconds());
-        System.gc();
-        LoadResult closed = generator.closedLoop(options.warmup(), options.duration());
-        OUT.printf("  %,.0f req/s, errors %d%s%n", closed.requestsPerSecond(), closed.errors(), firstError(closed));
-        OUT.printf("%s: fixed rate %d req/s, %ds warm-up + %ds ...%n", name, options.rate(),
+    /**
+     * The closed-loop runs of all targets in {@code options.rounds()} rounds, each round in a
+     * rotated order, then one fixed-rate run per target.
+     */
+    private static List<TargetResult> measure(List<Measured> targets, DriverOptions options) throws Exception {
+        int rounds = options.rounds();
+        for (int round = 0; round < rounds; round++) {
+            List<Measured> order = Rounds.order(targets, round);
+            OUT.printf("round %d/%d: closed loop, %d connections, %ds warm-up + %ds each, order %s%n", round + 1, rounds,
+                    options.connections(), options.warmup().toSeconds(), options.duration().toSeconds(),
+                    order.stream().map(Measured::name).collect(Collectors.joining(", ")));
+            for (Measured m : order) {
+                ThreadCpu.Meter meter = m.meter();
+                System.gc();
+                LoadResult closed = m.generator().closedLoop(options.warmup(), options.duration(), meter);
+                m.closed()[round] = closed;
+                m.closedCpuNanos()[round] = meter.nanos();
+                OUT.printf("  %-15s %,9.0f req/s, cpu %s us/req, errors %d%s%n", m.name(), closed.requestsPerSecond(),
+                        fmt(cpuMicrosPerRequest(meter.nanos(), closed), "%.1f"), closed.errors(), firstError(closed));
+            }
+        }
+        OUT.printf("fixed rate %d req/s, %ds warm-up + %ds each%n", options.rate(),
                 options.warmup().toSeconds(), options.duration().toSeconds());
-        System.gc();
-        LoadResult fixed = generator.fixedRate(options.rate(), options.warmup(), options.duration());
-        OUT.printf("  p50 %d us, p99 %d us, errors %d%s%n%n", p(fixed.latencyMicros(), 50), p(fixed.latencyMicros(), 99),
-                fixed.errors(), firstError(fixed));
-        return new TargetResult(name, closed, fixed, null);
+        List<TargetResult> results = new ArrayList<>();
+        for (Measured m : targets) {
+            ThreadCpu.Meter meter = m.meter();
+            System.gc();
+            LoadResult fixed = m.generator().fixedRate(options.rate(), options.warmup(), options.duration(), meter);
+            OUT.printf("  %-15s p50 %d us, p99 %d us, cpu %s us/req, errors %d%s%n", m.name(),
+                    p(fixed.latencyMicros(), 50), p(fixed.latencyMicros(), 99),
+                    fmt(cpuMicrosPerRequest(meter.nanos(), fixed), "%.1f"), fixed.errors(), firstError(fixed));
+            results.add(new TargetResult(m.name(), m.prefix(), List.of(m.closed()), m.closedCpuNanos().clone(), fixed,
+                    meter.nanos(), null));
+        }
+        OUT.println();
+        return results;
     }
 
     /** One plain request first, so a misconfigured target fails loudly instead of as a load of errors. */
@@ -161,10 +203,15 @@ public final class LoadDriver {
     private static void printReport(DriverOptions options, List<TargetResult> results) {
         TargetResult direct = find(results, "direct");
         TargetResult proxy = find(results, "undertow-proxy");
-        OUT.printf("Throughput: closed loop, %d connections. Latency: fixed rate %d req/s, from intended send time "
-                + "(coordinated omission corrected), microseconds.%n", options.connections(), options.rate());
-        String header = String.format("%-15s %10s %9s %9s %8s %8s %9s %9s %9s %7s",
-                "target", "req/s", "x direct", "x proxy", "p50", "p99", "p99.9", "+p50", "+p99", "errors");
+        OUT.printf("req/s: closed loop, %d connections, median of %d rounds (min-max); x direct, x proxy: median of "
+                + "the per-round ratios.%n", options.connections(), options.rounds());
+        OUT.printf("cpu cl, cpu fr: CPU time of the target's own threads per request, in microseconds (per-thread "
+                + "CPU time, warm-up excluded; direct: the backend's), closed loop (median of rounds) and fixed rate.%n");
+        OUT.printf("Latency: fixed rate %d req/s, from intended send time (coordinated omission corrected), "
+                + "microseconds.%n", options.rate());
+        String header = String.format("%-15s %9s %15s %8s %8s %8s %8s %7s %7s %7s %7s %7s %7s",
+                "target", "req/s", "min-max", "x direct", "x proxy", "cpu cl", "cpu fr",
+                "p50", "p99", "p99.9", "+p50", "+p99", "errors");
         OUT.println(header);
         OUT.println("-".repeat(header.length()));
         for (TargetResult r : results) {
@@ -172,14 +219,24 @@ public final class LoadDriver {
                 OUT.printf("%-15s skipped: %s%n", r.name(), r.skipped());
                 continue;
             }
-            double rps = r.closed().requestsPerSecond();
             Histogram h = r.fixed().latencyMicros();
-            OUT.printf("%-15s %10.0f %9s %9s %8d %8d %9d %9s %9s %7d%n",
-                    r.name(), rps,
-                    ratio(rps, direct), ratio(rps, proxy),
+            double[] rps = r.rps();
+            OUT.printf("%-15s %9.0f %15s %8s %8s %8s %8s %7d %7d %7d %7s %7s %7d%n",
+                    r.name(), Rounds.median(rps),
+                    String.format(Locale.ROOT, "%.0f-%.0f", Rounds.min(rps), Rounds.max(rps)),
+                    ratio(r, direct), ratio(r, proxy),
+                    fmt(Rounds.median(r.closedCpuMicrosPerRequest()), "%.1f"),
+                    fmt(r.fixedCpuMicrosPerRequest(), "%.1f"),
                     p(h, 50), p(h, 99), p(h, 99.9),
                     added(h, direct, 50), added(h, direct, 99),
                     r.errors());
+        }
+        TargetResult tollgate = find(results, "tollgate");
+        if (tollgate != null && proxy != null) {
+            OUT.printf("cpu per request, tollgate / undertow-proxy: closed loop %s (median of the per-round ratios), "
+                    + "fixed rate %s%n",
+                    fmt(Rounds.medianRatio(tollgate.closedCpuMicrosPerRequest(), proxy.closedCpuMicrosPerRequest()), "%.2f"),
+                    fmt(tollgate.fixedCpuMicrosPerRequest() / proxy.fixedCpuMicrosPerRequest(), "%.2f"));
         }
         OUT.println();
         OUT.println("Details");
@@ -187,16 +244,20 @@ public final class LoadDriver {
             if (r.skipped() != null) {
                 continue;
             }
-            LoadResult c = r.closed();
+            OUT.printf("%s%s%n", r.name(), r.prefix() == null ? "" : " (cpu: threads '" + r.prefix() + "*')");
+            for (int round = 0; round < r.closed().size(); round++) {
+                LoadResult c = r.closed().get(round);
+                OUT.printf("  closed loop round %d: %,d ok in %.0fs = %,.0f req/s; cpu %s us/req; service time p50 %d, "
+                        + "p99 %d, max %d us; errors: non-2xx %d, io %d, unfinished %d%s%n",
+                        round + 1, c.completed(), c.measuredSeconds(), c.requestsPerSecond(),
+                        fmt(r.closedCpuMicrosPerRequest()[round], "%.1f"),
+                        p(c.serviceMicros(), 50), p(c.serviceMicros(), 99), c.serviceMicros().getMaxValue(),
+                        c.non2xx(), c.ioErrors(), c.unfinished(), firstError(c));
+            }
             LoadResult f = r.fixed();
-            OUT.printf("%s%n", r.name());
-            OUT.printf("  closed loop: %,d ok in %.0fs = %,.0f req/s; service time p50 %d, p99 %d, max %d us; "
-                    + "errors: non-2xx %d, io %d, unfinished %d%s%n",
-                    c.completed(), c.measuredSeconds(), c.requestsPerSecond(),
-                    p(c.serviceMicros(), 50), p(c.serviceMicros(), 99), c.serviceMicros().getMaxValue(),
-                    c.non2xx(), c.ioErrors(), c.unfinished(), firstError(c));
-            OUT.printf("  fixed rate:  %,d ok in %.0fs = %,.0f req/s; corrected p50 %d, p90 %d, p99 %d, p99.9 %d, max %d us%n",
-                    f.completed(), f.measuredSeconds(), f.requestsPerSecond(),
+            OUT.printf("  fixed rate:  %,d ok in %.0fs = %,.0f req/s; cpu %s us/req; corrected p50 %d, p90 %d, p99 %d, "
+                    + "p99.9 %d, max %d us%n",
+                    f.completed(), f.measuredSeconds(), f.requestsPerSecond(), fmt(r.fixedCpuMicrosPerRequest(), "%.1f"),
                     p(f.latencyMicros(), 50), p(f.latencyMicros(), 90), p(f.latencyMicros(), 99),
                     p(f.latencyMicros(), 99.9), f.latencyMicros().getMaxValue());
             OUT.printf("               uncorrected p50 %d, p99 %d us; send lag (pacer slop + queueing) p50 %d, p99 %d us; "
@@ -211,11 +272,12 @@ public final class LoadDriver {
         return results.stream().filter(r -> r.name().equals(name) && r.skipped() == null).findFirst().orElse(null);
     }
 
-    private static String ratio(double rps, TargetResult reference) {
-        if (reference == null || reference.closed().requestsPerSecond() == 0) {
+    /** Median of the per-round throughput ratios of {@code r} to {@code reference}. */
+    private static String ratio(TargetResult r, TargetResult reference) {
+        if (reference == null) {
             return "-";
         }
-        return String.format(Locale.ROOT, "%.2f", rps / reference.closed().requestsPerSecond());
+        return fmt(Rounds.medianRatio(r.rps(), reference.rps()), "%.2f");
     }
 
     private static String added(Histogram h, TargetResult direct, double percentile) {
@@ -223,6 +285,15 @@ public final class LoadDriver {
             return "-";
         }
         return String.format(Locale.ROOT, "%+d", p(h, percentile) - p(direct.fixed().latencyMicros(), percentile));
+    }
+
+    /** CPU microseconds per completed request, NaN if not measured. */
+    private static double cpuMicrosPerRequest(long cpuNanos, LoadResult result) {
+        return cpuNanos < 0 || result.completed() == 0 ? Double.NaN : cpuNanos / 1000.0 / result.completed();
+    }
+
+    private static String fmt(double value, String format) {
+        return Double.isNaN(value) || Double.isInfinite(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
     private static long p(Histogram h, double percentile) {
@@ -237,15 +308,52 @@ public final class LoadDriver {
         return body.length() <= 200 ? body : body.substring(0, 200) + "...";
     }
 
-    /** Both runs of one target, or why it was skipped. */
-    private record TargetResult(String name, LoadResult closed, LoadResult fixed, String skipped) {
+    /** One target being measured: its generator, CPU prefix and the closed-loop results by round. */
+    private record Measured(String name, LoadTarget load, String prefix, LoadGenerator generator,
+                            LoadResult[] closed, long[] closedCpuNanos) {
+
+        Measured(String name, LoadTarget load, String prefix, DriverOptions options) {
+            this(name, load, prefix, new LoadGenerator(load, options.connections(), options.maxRequests()),
+                    new LoadResult[options.rounds()], new long[options.rounds()]);
+        }
+
+        /** A CPU meter for this target's threads; measures nothing if they are unknown. */
+        ThreadCpu.Meter meter() {
+            return new ThreadCpu.Meter(prefix);
+        }
+    }
+
+    /**
+     * All runs of one target, or why it was skipped.
+     *
+     * @param closed closed-loop result per round
+     * @param closedCpuNanos CPU of the target's threads per round, -1 if not measured
+     */
+    private record TargetResult(String name, String prefix, List<LoadResult> closed, long[] closedCpuNanos,
+                                LoadResult fixed, long fixedCpuNanos, String skipped) {
 
         static TargetResult skipped(String name, String why) {
-            return new TargetResult(name, null, null, why);
+            return new TargetResult(name, null, List.of(), new long[0], null, -1, why);
+        }
+
+        double[] rps() {
+            return closed.stream().mapToDouble(LoadResult::requestsPerSecond).toArray();
+        }
+
+        double[] closedCpuMicrosPerRequest() {
+            double[] out = new double[closed.size()];
+            for (int r = 0; r < out.length; r++) {
+                out[r] = prefix == null ? Double.NaN : cpuMicrosPerRequest(closedCpuNanos[r], closed.get(r));
+            }
+            return out;
+        }
+
+        double fixedCpuMicrosPerRequest() {
+            return prefix == null ? Double.NaN : cpuMicrosPerRequest(fixedCpuNanos, fixed);
         }
 
         long errors() {
-            return skipped != null ? 0 : closed.errors() + fixed.errors();
+            return skipped != null ? 0 : closed.stream().mapToLong(LoadResult::errors).sum() + fixed.errors();
         }
     }
 }

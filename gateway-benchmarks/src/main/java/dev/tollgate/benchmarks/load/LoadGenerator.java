@@ -61,6 +61,9 @@ final class LoadGenerator {
     private FixedRateSchedule schedule; // null in closed-loop mode
     private long measureFrom;
     private long measureTo;
+    private WindowListener listener;
+    private boolean windowOpened;
+    private boolean windowClosed;
     private long sent;
     private long completed;
     private long non2xx;
@@ -88,9 +91,30 @@ final class LoadGenerator {
         this.request = target.requestBytes();
     }
 
+    /**
+     * Told, on the generator's thread, when the measurement window opens (warm-up over) and when
+     * it closes, so a caller can take readings (e.g. thread CPU time) of exactly the measured
+     * phase. Called once each, in that order, for every run.
+     */
+    interface WindowListener {
+        WindowListener NONE = new WindowListener() {
+        };
+
+        default void windowOpened() {
+        }
+
+        default void windowClosed() {
+        }
+    }
+
     /** Closed-loop run: warm-up, then a measurement window. Blocks for about warm-up + duration. */
     LoadResult closedLoop(Duration warmup, Duration duration) throws IOException {
-        return run(warmup, duration, 0);
+        return closedLoop(warmup, duration, WindowListener.NONE);
+    }
+
+    /** {@link #closedLoop(Duration, Duration)}, telling {@code listener} when the window opens and closes. */
+    LoadResult closedLoop(Duration warmup, Duration duration, WindowListener listener) throws IOException {
+        return run(warmup, duration, 0, listener);
     }
 
     /**
@@ -98,15 +122,22 @@ final class LoadGenerator {
      * duration (plus the drain if the target falls behind).
      */
     LoadResult fixedRate(int ratePerSecond, Duration warmup, Duration duration) throws IOException {
+        return fixedRate(ratePerSecond, warmup, duration, WindowListener.NONE);
+    }
+
+    /** {@link #fixedRate(int, Duration, Duration)}, telling {@code listener} when the window opens and closes. */
+    LoadResult fixedRate(int ratePerSecond, Duration warmup, Duration duration, WindowListener listener)
+            throws IOException {
         if (ratePerSecond < 1) {
             throw new IllegalArgumentException("rate: " + ratePerSecond + " (expected: >= 1)");
         }
-        return run(warmup, duration, ratePerSecond);
+        return run(warmup, duration, ratePerSecond, listener);
     }
 
-    private LoadResult run(Duration warmup, Duration duration, int rate) throws IOException {
+    private LoadResult run(Duration warmup, Duration duration, int rate, WindowListener listener) throws IOException {
         requireNonNull(warmup, "warmup");
         requireNonNull(duration, "duration");
+        this.listener = requireNonNull(listener, "listener");
         if (warmup.isNegative() || duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("warmup: " + warmup + ", duration: " + duration
                     + " (expected: warmup >= 0, duration > 0)");
@@ -115,6 +146,10 @@ final class LoadGenerator {
         long start = System.nanoTime();
         measureFrom = start + warmup.toNanos();
         measureTo = measureFrom + duration.toNanos();
+        if (warmup.isZero()) {
+            windowOpened = true;
+            listener.windowOpened();
+        }
         schedule = rate > 0 ? new FixedRateSchedule(start, rate, connectionCount) : null;
         conns = new Conn[connectionCount];
         Thread pacer = null;
@@ -128,6 +163,10 @@ final class LoadGenerator {
                 pacer = startPacer(sel);
             }
             loop();
+            if (!windowClosed) { // not reached when the loop ended by an exception
+                windowClosed = true;
+                listener.windowClosed();
+            }
         } finally {
             if (pacer != null) {
                 pacer.interrupt();
@@ -154,6 +193,20 @@ final class LoadGenerator {
         latency = new Histogram(LATENCY_HIGHEST_MICROS, 3);
         service = new Histogram(LATENCY_HIGHEST_MICROS, 3);
         sendLag = new Histogram(LATENCY_HIGHEST_MICROS, 3);
+        windowOpened = false;
+        windowClosed = false;
+    }
+
+    /** Tells the listener when the window boundaries have been passed; on the selector thread. */
+    private void notifyWindow(long now) {
+        if (!windowOpened && now >= measureFrom) {
+            windowOpened = true;
+            listener.windowOpened();
+        }
+        if (windowOpened && !windowClosed && now >= measureTo) {
+            windowClosed = true;
+            listener.windowClosed();
+        }
     }
 
     /** The selector loop; runs on the calling thread until the window is over and drained. */
@@ -161,6 +214,7 @@ final class LoadGenerator {
         long drainUntil = measureTo + DRAIN.toNanos();
         while (true) {
             long now = System.nanoTime();
+            notifyWindow(now);
             if (now >= drainUntil || (now >= measureTo && idle())) {
                 return;
             }

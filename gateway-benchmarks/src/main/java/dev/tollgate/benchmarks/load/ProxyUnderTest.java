@@ -13,6 +13,15 @@ interface ProxyUnderTest {
     String name();
 
     /**
+     * The name prefix of every thread that does this target's work (its IO and worker threads),
+     * so the driver can measure its CPU time per request; {@code null} if unknown. Only the
+     * target's own threads: for a proxy, not the backend's.
+     */
+    default String threadNamePrefix() {
+        return null;
+    }
+
+    /**
      * Starts the target in front of {@code backend} on {@code 127.0.0.1}.
      *
      * @param backend the demo backend, e.g. {@code http://127.0.0.1:41234}

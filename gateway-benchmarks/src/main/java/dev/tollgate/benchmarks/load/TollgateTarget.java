@@ -25,6 +25,12 @@ final class TollgateTarget implements ProxyUnderTest {
         return "tollgate";
     }
 
+    /** The gateway's XNIO worker is named "tollgate": threads "tollgate I/O-1", "tollgate task-1", ... */
+    @Override
+    public String threadNamePrefix() {
+        return "tollgate";
+    }
+
     @Override
     public int start(URI backend) {
         gateway = Gateway.builder()

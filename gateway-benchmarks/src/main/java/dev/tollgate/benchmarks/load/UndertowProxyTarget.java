@@ -22,6 +22,8 @@ final class UndertowProxyTarget implements ProxyUnderTest {
     static final int MAX_QUEUE_SIZE = 1024;
     /** ProxyHandler's own per-request limit, in milliseconds (its API takes an int). */
     static final int MAX_REQUEST_TIME_MILLIS = 30_000;
+    /** Its XNIO worker's name, the prefix of all its threads (the proxy client runs on them too). */
+    static final String WORKER_NAME = "undertow-proxy";
 
     private final int ioThreads;
     private Undertow server;
@@ -33,6 +35,12 @@ final class UndertowProxyTarget implements ProxyUnderTest {
     @Override
     public String name() {
         return "undertow-proxy";
+    }
+
+    /** The name given to this server's XNIO worker: threads "undertow-proxy I/O-1", ... */
+    @Override
+    public String threadNamePrefix() {
+        return WORKER_NAME;
     }
 
     @Override
@@ -51,6 +59,7 @@ final class UndertowProxyTarget implements ProxyUnderTest {
                 .setIoThreads(ioThreads)
                 .setWorkerThreads(Math.max(2, ioThreads))
                 .setSocketOption(Options.TCP_NODELAY, true)
+                .setWorkerOption(Options.WORKER_NAME, WORKER_NAME)
                 .setHandler(proxy)
                 .build();
         server.start();

@@ -20,13 +20,14 @@ class DriverOptionsTest {
         assertThat(options.rate()).isEqualTo(2000);
         assertThat(options.targets()).containsExactly("direct", "undertow-proxy", "tollgate");
         assertThat(options.ioThreads()).isEqualTo(2);
+        assertThat(options.rounds()).isEqualTo(3);
         assertThat(options.external()).isEmpty();
     }
 
     @Test
     void parsesEveryOption() {
         DriverOptions options = DriverOptions.parse("--connections=8", "--duration=5", "--warmup=0", "--rate=500",
-                "--targets=undertow-proxy, direct", "--path=/x?y=1", "--io-threads=4", "--max-requests=1000",
+                "--targets=undertow-proxy, direct", "--path=/x?y=1", "--io-threads=4", "--max-requests=1000", "--rounds=5",
                 "--external=http://127.0.0.1:8048");
 
         assertThat(options.connections()).isEqualTo(8);
@@ -37,6 +38,7 @@ class DriverOptionsTest {
         assertThat(options.path()).isEqualTo("/x?y=1");
         assertThat(options.ioThreads()).isEqualTo(4);
         assertThat(options.maxRequests()).isEqualTo(1000);
+        assertThat(options.rounds()).isEqualTo(5);
         assertThat(options.external()).contains(URI.create("http://127.0.0.1:8048"));
     }
 
@@ -48,6 +50,8 @@ class DriverOptionsTest {
                 .hasMessage("argument 'connections=8' (expected: --key=value)");
         assertThatThrownBy(() -> DriverOptions.parse("--duration=0"))
                 .hasMessage("--duration: 0 (expected: 1..3600)");
+        assertThatThrownBy(() -> DriverOptions.parse("--rounds=0"))
+                .hasMessage("--rounds: 0 (expected: 1..100)");
         assertThatThrownBy(() -> DriverOptions.parse("--rate=fast"))
                 .hasMessage("--rate: 'fast' (expected: an integer in 1..1000000)");
         assertThatThrownBy(() -> DriverOptions.parse("--targets=direct,nginx"))

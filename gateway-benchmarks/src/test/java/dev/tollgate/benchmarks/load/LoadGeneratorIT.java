@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Counting behaviour against real loopback servers; asserts counts, never speed. */
@@ -25,6 +27,34 @@ class LoadGeneratorIT {
             assertThat(result.errors()).as(result.firstError()).isZero();
             assertThat(result.completed()).isPositive();
             assertThat(result.latencyMicros().getTotalCount()).isEqualTo(result.completed());
+        }
+    }
+
+    @Test
+    void windowListenerHearsTheEndOfTheWarmUpAndOfTheWindowOnceEach() throws Exception {
+        try (DemoBackend backend = DemoBackend.start("127.0.0.1", 0)) {
+            LoadGenerator generator = new LoadGenerator(LoadTarget.of("127.0.0.1", backend.port(), "/x"), 2, 1_000_000);
+            List<String> events = new ArrayList<>();
+            long[] at = new long[2];
+            long start = System.nanoTime();
+
+            generator.closedLoop(Duration.ofMillis(300), Duration.ofMillis(500), new LoadGenerator.WindowListener() {
+                @Override
+                public void windowOpened() {
+                    events.add("opened");
+                    at[0] = System.nanoTime() - start;
+                }
+
+                @Override
+                public void windowClosed() {
+                    events.add("closed");
+                    at[1] = System.nanoTime() - start;
+                }
+            });
+
+            assertThat(events).containsExactly("opened", "closed");
+            assertThat(at[0]).isGreaterThanOrEqualTo(Duration.ofMillis(300).toNanos());
+            assertThat(at[1]).isGreaterThanOrEqualTo(Duration.ofMillis(800).toNanos());
         }
     }
 
