@@ -9,6 +9,7 @@ import dev.tollgate.route.RouteMatch;
 import dev.tollgate.upstream.Endpoint;
 import dev.tollgate.upstream.UpstreamPool;
 import dev.tollgate.upstream.internal.ConnectionPool;
+import dev.tollgate.upstream.internal.Deadlines;
 import dev.tollgate.upstream.internal.EndpointState;
 import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientConnection;
@@ -39,7 +40,6 @@ import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
-import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
@@ -48,7 +48,6 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The proxy engine: for each request it picks an endpoint, takes a pooled connection of the current
@@ -87,7 +86,7 @@ public final class ProxyEngine {
         this.options = options;
         this.events = events;
         this.poolSettings = new ConnectionPool.Settings(options.maxConnectionsPerThread(), options.maxWaitingPerThread(),
-                options.acquireTimeout(), options.connectTimeout(), options.idleTimeout(),
+                options.acquireTimeout(), options.connectTimeout(), options.idleTimeout(), options.responseTimeout(),
                 OptionMap.create(org.xnio.Options.TCP_NODELAY, true), bufferPool);
         this.viaValue = options.via().isEmpty() ? null : "1.1 " + options.via();
     }
@@ -125,7 +124,7 @@ public final class ProxyEngine {
         private boolean reused;
         private int attempt;
         private long attemptStarted;
-        private XnioExecutor.Key responseTimer;
+        private Deadlines.Entry responseTimer;
         private boolean responseStarted;
         private boolean requestSent;
         private boolean responseDone;
@@ -229,8 +228,7 @@ public final class ProxyEngine {
                 return;
             }
             ClientRequest request = buildRequest();
-            responseTimer = exchange.getIoThread().executeAfter(this::onResponseTimeout,
-                    options.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            responseTimer = pool.responseDeadlines().add(this::onResponseTimeout);
             // callbacks of a connection this call has given up carry an old attempt number and are ignored
             int current = attempt;
             connection.sendRequest(request, new ClientCallback<>() {
@@ -433,7 +431,7 @@ public final class ProxyEngine {
 
         private void cancelResponseTimer() {
             if (responseTimer != null) {
-                responseTimer.remove();
+                responseTimer.cancel();
                 responseTimer = null;
             }
         }

@@ -55,7 +55,7 @@ public final class ConnectionPool {
 
     /** The settings every pool of a gateway shares. */
     public record Settings(int maxConnections, int maxWaiters, Duration acquireTimeout, Duration connectTimeout,
-                           Duration idleTimeout, OptionMap clientOptions, ByteBufferPool bufferPool) {
+                           Duration idleTimeout, Duration responseTimeout, OptionMap clientOptions, ByteBufferPool bufferPool) {
     }
 
     private static final class Idle {
@@ -82,6 +82,7 @@ public final class ConnectionPool {
     private final Settings settings;
     private final ArrayDeque<Idle> idle = new ArrayDeque<>();
     private final ArrayDeque<Queued> waiters = new ArrayDeque<>();
+    private final Deadlines responseDeadlines;
     private int open;
     private boolean closed;
     private XnioExecutor.Key sweep;
@@ -90,6 +91,12 @@ public final class ConnectionPool {
         this.thread = thread;
         this.endpoint = endpoint;
         this.settings = settings;
+        this.responseDeadlines = new Deadlines(thread, settings.responseTimeout().toNanos());
+    }
+
+    /** Response timeouts of the requests sent through this pool. */
+    public Deadlines responseDeadlines() {
+        return responseDeadlines;
     }
 
     public XnioIoThread thread() {
