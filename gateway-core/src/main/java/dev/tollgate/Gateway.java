@@ -213,9 +213,10 @@ public final class Gateway implements AutoCloseable {
                     .set(Options.BACKLOG, 1024)
                     .set(Options.REUSE_ADDRESSES, true)
                     .set(Options.TCP_NODELAY, true)
-                    // Undertow's IDLE_TIMEOUT alone never fires on HTTP/1.1 connections; read and write
-                    // timeouts do, also mid-body (a chunk that never ends, a client that stops reading)
-                    .set(Options.READ_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                    // a client that stops reading its response is cut off after the idle timeout (Undertow's
+                    // IDLE_TIMEOUT alone never fires on HTTP/1.1). Reading has its own bounds: the parse
+                    // timeout for the head, NO_REQUEST_TIMEOUT between requests, and RequestGuard for a
+                    // body that stalls (a read timeout here would put a timer on every request)
                     .set(Options.WRITE_TIMEOUT, (int) limits.idleTimeout().toMillis())
                     .getMap();
             ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(open);

@@ -11,6 +11,7 @@ import org.xnio.IoUtils;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -25,7 +26,8 @@ public final class InFlight implements HttpHandler {
 
     private final HttpHandler next;
     private final GatewayListener events;
-    private final AtomicLong count = new AtomicLong();
+    // striped: both IO threads count every request, and one shared counter would bounce between cores
+    private final LongAdder count = new LongAdder();
     // connections told to close after their response while draining, not yet closed: their last
     // bytes may still be in flight after the exchange itself completed
     private final AtomicLong closing = new AtomicLong();
@@ -41,12 +43,13 @@ public final class InFlight implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) {
         long start = System.nanoTime();
-        count.incrementAndGet();
+        count.increment();
         exchange.addExchangeCompleteListener((ex, nextListener) -> {
             try {
                 events.requestCompleted(ex, ex.getStatusCode(), System.nanoTime() - start);
             } finally {
-                if (count.decrementAndGet() == 0 && draining && closing.get() == 0) {
+                count.decrement();
+                if (draining && closing.get() == 0 && count.sum() == 0) {
                     signalIdle();
                 }
                 nextListener.proceed();
@@ -91,7 +94,7 @@ public final class InFlight implements HttpHandler {
     }
 
     public long count() {
-        return count.get();
+        return count.sum();
     }
 
     public boolean draining() {
@@ -110,7 +113,7 @@ public final class InFlight implements HttpHandler {
         long deadline = System.nanoTime() + timeout.toNanos();
         lock.lock();
         try {
-            while (count.get() > 0 || closing.get() > 0) {
+            while (count.sum() > 0 || closing.get() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;

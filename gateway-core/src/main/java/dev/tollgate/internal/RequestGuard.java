@@ -4,6 +4,8 @@ import dev.tollgate.Limits;
 import dev.tollgate.error.Problem;
 import dev.tollgate.error.ProblemResponder;
 import io.undertow.server.HttpHandler;
+import org.xnio.XnioIoThread;
+import java.util.concurrent.ConcurrentHashMap;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RequestTooBigException;
 import io.undertow.util.HeaderMap;
@@ -32,10 +34,17 @@ public final class RequestGuard implements HttpHandler {
 
     private final HttpHandler next;
     private final Limits limits;
+    // one list per IO thread: a body whose client goes quiet for the idle timeout is cut off
+    private final ConcurrentHashMap<XnioIoThread, Deadlines> bodyIdle = new ConcurrentHashMap<>();
 
     public RequestGuard(HttpHandler next, Limits limits) {
         this.next = next;
         this.limits = limits;
+    }
+
+    private Deadlines bodyIdle(XnioIoThread thread) {
+        Deadlines d = bodyIdle.get(thread);
+        return d != null ? d : bodyIdle.computeIfAbsent(thread, t -> new Deadlines(t, limits.idleTimeout().toNanos()));
     }
 
     @Override
@@ -52,7 +61,7 @@ public final class RequestGuard implements HttpHandler {
             exchange.setMaxEntitySize(limits.maxRequestBodyBytes());
         }
         if (!exchange.isRequestComplete()) {
-            exchange.addRequestWrapper((factory, ex) -> new StrictBodyConduit(factory.create(), ex));
+            exchange.addRequestWrapper((factory, ex) -> new StrictBodyConduit(factory.create(), ex, bodyIdle(ex.getIoThread())));
         }
         next.handleRequest(exchange);
     }
@@ -136,15 +145,65 @@ public final class RequestGuard implements HttpHandler {
      * (or the proxy's transfer loop) would take that for a complete body and finish the upstream
      * request cleanly, handing the backend a truncated body as if it were whole. Here the first
      * failure is repeated on every later read, and an end-of-stream before the framing completed
-     * is a failure too. Runs on the IO thread that reads the body.
+     * is a failure too.
+     *
+     * <p>It also bounds a stalled body: a client that sends nothing for the idle timeout mid-body (a
+     * chunk that never ends, a slow drip that stops) gets its connection closed, between one and two
+     * idle timeouts after its last byte. Only requests with a body pay for this. Reads run on the IO
+     * thread, or on a worker for a blocking reader; the idle check always runs on the IO thread.
      */
     static final class StrictBodyConduit extends AbstractStreamSourceConduit<StreamSourceConduit> {
         private final HttpServerExchange exchange;
+        private final Deadlines idle;
         private IOException failure;
+        private volatile long lastRead = System.nanoTime();
+        private volatile boolean finished;
+        private Deadlines.Entry pending; // touched on the IO thread only
 
-        StrictBodyConduit(StreamSourceConduit next, HttpServerExchange exchange) {
+        StrictBodyConduit(StreamSourceConduit next, HttpServerExchange exchange, Deadlines idle) {
             super(next);
             this.exchange = exchange;
+            this.idle = idle;
+            onIoThread(() -> pending = idle.add(this::checkIdle));
+            exchange.addExchangeCompleteListener((ex, nextListener) -> {
+                finish();
+                nextListener.proceed();
+            });
+        }
+
+        private void onIoThread(Runnable task) {
+            if (exchange.isInIoThread()) {
+                task.run();
+            } else {
+                exchange.getIoThread().execute(task);
+            }
+        }
+
+        /** The body is over (read to its end, failed, or the exchange ended): no more idle checks. */
+        private void finish() {
+            if (!finished) {
+                finished = true;
+                onIoThread(() -> {
+                    if (pending != null) {
+                        pending.cancel();
+                        pending = null;
+                    }
+                });
+            }
+        }
+
+        private void checkIdle() {
+            pending = null;
+            if (finished || !exchange.getConnection().isOpen()) {
+                return;
+            }
+            long quiet = System.nanoTime() - lastRead;
+            if (quiet >= idle.timeoutNanos()) {
+                failed(new IOException("the request body stalled: nothing arrived for " + quiet / 1_000_000 + " ms"));
+                IoUtils.safeClose(exchange.getConnection());
+            } else {
+                pending = idle.add(this::checkIdle);
+            }
         }
 
         @Override
@@ -152,7 +211,7 @@ public final class RequestGuard implements HttpHandler {
             checkFailed();
             try {
                 int n = next.read(dst);
-                return n < 0 ? (int) atEnd() : n;
+                return n < 0 ? (int) atEnd() : read(n);
             } catch (IOException e) {
                 throw failed(e);
             }
@@ -163,10 +222,17 @@ public final class RequestGuard implements HttpHandler {
             checkFailed();
             try {
                 long n = next.read(dsts, offset, length);
-                return n < 0 ? atEnd() : n;
+                return n < 0 ? atEnd() : read(n);
             } catch (IOException e) {
                 throw failed(e);
             }
+        }
+
+        private int read(long n) {
+            if (n > 0) {
+                lastRead = System.nanoTime();
+            }
+            return (int) n;
         }
 
         @Override
@@ -180,6 +246,7 @@ public final class RequestGuard implements HttpHandler {
         }
 
         private long atEnd() throws IOException {
+            finish();
             if (!exchange.isRequestComplete()) {
                 throw failed(new IOException("the request body ended before its framing was complete"));
             }
@@ -196,6 +263,7 @@ public final class RequestGuard implements HttpHandler {
         }
 
         private IOException failed(IOException e) {
+            finish();
             if (failure == null) {
                 failure = e;
             }

@@ -137,24 +137,40 @@ public final class UpstreamPool {
 
     /**
      * nginx's smooth weighted round robin: each pick adds every weight to its current value, takes the
-     * largest and subtracts the total from it, which spreads the heavy endpoint's turns evenly.
+     * largest and subtracts the total from it, which spreads the heavy endpoint's turns evenly. One
+     * endpoint, or equal weights, need no lock: a plain counter gives the same order.
      */
     private static final class SmoothWeighted {
-        private EndpointState[] states = new EndpointState[0];
+        private volatile EndpointState[] states = new EndpointState[0];
+        private volatile boolean equalWeights = true;
+        private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
         private int[] current = new int[0];
 
         synchronized void reset(EndpointState[] fresh) {
-            states = fresh;
             current = new int[fresh.length];
+            boolean equal = true;
+            for (EndpointState s : fresh) {
+                equal &= s.endpoint().weight() == fresh[0].endpoint().weight();
+            }
+            equalWeights = equal;
+            states = fresh;
         }
 
-        synchronized EndpointState next() {
+        EndpointState next() {
+            EndpointState[] s = states;
+            if (s.length <= 1) {
+                return s.length == 0 ? null : s[0];
+            }
+            if (equalWeights) {
+                return s[(turn.getAndIncrement() & Integer.MAX_VALUE) % s.length];
+            }
+            return nextWeighted();
+        }
+
+        private synchronized EndpointState nextWeighted() {
             EndpointState[] s = states;
             if (s.length == 0) {
                 return null;
-            }
-            if (s.length == 1) {
-                return s[0];
             }
             int total = 0;
             int best = -1;

@@ -9,7 +9,7 @@ import dev.tollgate.route.RouteMatch;
 import dev.tollgate.upstream.Endpoint;
 import dev.tollgate.upstream.UpstreamPool;
 import dev.tollgate.upstream.internal.ConnectionPool;
-import dev.tollgate.upstream.internal.Deadlines;
+import dev.tollgate.internal.Deadlines;
 import dev.tollgate.upstream.internal.EndpointState;
 import io.undertow.client.ClientCallback;
 import io.undertow.client.ClientConnection;

@@ -6,6 +6,7 @@ import io.undertow.client.UndertowClient;
 import io.undertow.connector.ByteBufferPool;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
+import dev.tollgate.internal.Deadlines;
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 

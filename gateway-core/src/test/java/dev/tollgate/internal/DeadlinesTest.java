@@ -1,4 +1,4 @@
-package dev.tollgate.upstream.internal;
+package dev.tollgate.internal;
 
 import dev.tollgate.testing.Await;
 import org.junit.jupiter.api.AfterEach;

@@ -1,4 +1,4 @@
-package dev.tollgate.upstream.internal;
+package dev.tollgate.internal;
 
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
@@ -62,6 +62,11 @@ public final class Deadlines {
             arm(e.deadline);
         }
         return e;
+    }
+
+    /** The length of every timeout in this list. */
+    public long timeoutNanos() {
+        return timeoutNanos;
     }
 
     /** Pending entries; for tests and diagnostics. */
