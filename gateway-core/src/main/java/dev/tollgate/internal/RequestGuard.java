@@ -95,9 +95,7 @@ public final class RequestGuard implements HttpHandler {
         if (http11 && (host == null || host.getFirst().isBlank()) && !exchange.isHostIncludedInRequestURI()) {
             return Problem.BAD_REQUEST.withDetail("an HTTP/1.1 request needs a Host header");
         }
-        if (host != null && !validHost(host.getFirst())) {
-            return Problem.BAD_REQUEST.withDetail("the Host header is not a valid host[:port]");
-        }
+        // the characters of Host are checked before this runs, by Undertow's own Host validation
 
         HeaderValues te = headers.get(Headers.TRANSFER_ENCODING);
         HeaderValues cl = headers.get(Headers.CONTENT_LENGTH);
@@ -271,18 +269,4 @@ public final class RequestGuard implements HttpHandler {
         }
     }
 
-    private static boolean validHost(String h) {
-        if (h.isEmpty() || h.length() > 255) {
-            return false;
-        }
-        for (int i = 0; i < h.length(); i++) {
-            char c = h.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

@@ -18,6 +18,7 @@ import io.undertow.client.ClientRequest;
 import io.undertow.client.ClientResponse;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
 import io.undertow.util.AttachmentKey;
@@ -114,7 +115,7 @@ public final class ProxyEngine {
     }
 
     /** One proxied request: possibly several connection attempts, one relayed response. */
-    private final class Call implements ConnectionPool.Waiter {
+    private final class Call implements ConnectionPool.Waiter, ExchangeCompletionListener {
         private final HttpServerExchange exchange;
         private final UpstreamPool upstream;
         private final long started = System.nanoTime();
@@ -147,10 +148,7 @@ public final class ProxyEngine {
                 return;
             }
             endpoint.inFlight().incrementAndGet();
-            exchange.addExchangeCompleteListener((ex, next) -> {
-                onExchangeComplete();
-                next.proceed();
-            });
+            exchange.addExchangeCompleteListener(this);
             pool = endpoint.pool(exchange.getIoThread(), poolSettings);
             // decided before the first attempt: once a body has been streamed the request is complete too,
             // yet that body is gone and cannot be sent again
@@ -408,6 +406,15 @@ public final class ProxyEngine {
             }
         }
 
+        @Override
+        public void exchangeEvent(HttpServerExchange ex, NextListener next) {
+            try {
+                onExchangeComplete();
+            } finally {
+                next.proceed();
+            }
+        }
+
         private void onExchangeComplete() {
             endpoint.inFlight().decrementAndGet();
             if (!finished) {
@@ -496,7 +503,7 @@ public final class ProxyEngine {
             if (!trusted || !out.contains(X_FORWARDED_PORT)) {
                 out.put(X_FORWARDED_PORT, peer.localPort);
             }
-            StringBuilder fwd = new StringBuilder(64);
+            StringBuilder fwd = new StringBuilder(128);
             String existing = trusted ? joined(out, FORWARDED) : null;
             if (existing != null) {
                 fwd.append(existing).append(", ");
