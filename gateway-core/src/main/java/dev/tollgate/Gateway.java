@@ -2,6 +2,7 @@ package dev.tollgate;
 
 import dev.tollgate.error.Problem;
 import dev.tollgate.error.ProblemResponder;
+import dev.tollgate.internal.BufferPool;
 import dev.tollgate.internal.Checks;
 import dev.tollgate.internal.Health;
 import dev.tollgate.internal.InFlight;
@@ -17,7 +18,6 @@ import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
 import dev.tollgate.upstream.internal.EndpointState;
 import io.undertow.UndertowOptions;
-import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.undertow.server.protocol.http.HttpOpenListener;
@@ -80,7 +80,8 @@ public final class Gateway implements AutoCloseable {
     private volatile int boundAdminPort = -1;
     private volatile boolean closed;
 
-    private final DefaultByteBufferPool serverBuffers = new DefaultByteBufferPool(true, 16 * 1024, -1, 4);
+    // one pool for listeners, upstream connections and the relay: 16 KiB direct buffers
+    private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -91,8 +92,7 @@ public final class Gateway implements AutoCloseable {
         this.drainTimeout = b.drainTimeout;
         this.limits = b.limits;
         GatewayListener events = GatewayListener.composite(b.listeners);
-        DefaultByteBufferPool clientBuffers = new DefaultByteBufferPool(true, 16 * 1024);
-        ProxyEngine engine = new ProxyEngine(b.proxy, events, clientBuffers);
+        ProxyEngine engine = new ProxyEngine(b.proxy, events, buffers);
 
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
         for (Upstream u : b.upstreams) {
@@ -207,7 +207,7 @@ public final class Gateway implements AutoCloseable {
                     // handler runs: without this a chunked body could grow past the limit
                     .set(UndertowOptions.MAX_ENTITY_SIZE, limits.maxRequestBodyBytes() > 0 ? limits.maxRequestBodyBytes() : -1L)
                     .getMap();
-            open = new HttpOpenListener(serverBuffers, undertowOptions);
+            open = new HttpOpenListener(buffers, undertowOptions);
             open.setRootHandler(root);
             OptionMap socketOptions = OptionMap.builder()
                     .set(Options.BACKLOG, 1024)
@@ -324,6 +324,7 @@ public final class Gateway implements AutoCloseable {
                 }
             }
             shutdownServers();
+            buffers.close();
             log.info("gateway stopped (drained: {})", drained);
             return drained;
         }
