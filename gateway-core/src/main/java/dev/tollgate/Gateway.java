@@ -8,6 +8,7 @@ import dev.tollgate.internal.Health;
 import dev.tollgate.internal.InFlight;
 import dev.tollgate.internal.RequestGuard;
 import dev.tollgate.internal.RoutingHandler;
+import dev.tollgate.internal.WriteStallGuard;
 import dev.tollgate.middleware.Middleware;
 import dev.tollgate.observe.GatewayListener;
 import dev.tollgate.proxy.ProxyOptions;
@@ -82,6 +83,7 @@ public final class Gateway implements AutoCloseable {
 
     // one pool for listeners, upstream connections and the relay: 16 KiB direct buffers
     private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
+    private final WriteStallGuard stallGuard;
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -91,6 +93,7 @@ public final class Gateway implements AutoCloseable {
         this.workerThreads = b.workerThreads;
         this.drainTimeout = b.drainTimeout;
         this.limits = b.limits;
+        this.stallGuard = new WriteStallGuard(b.limits.idleTimeout().toNanos());
         GatewayListener events = GatewayListener.composite(b.listeners);
         ProxyEngine engine = new ProxyEngine(b.proxy, events, buffers);
 
@@ -213,13 +216,16 @@ public final class Gateway implements AutoCloseable {
                     .set(Options.BACKLOG, 1024)
                     .set(Options.REUSE_ADDRESSES, true)
                     .set(Options.TCP_NODELAY, true)
-                    // a client that stops reading its response is cut off after the idle timeout (Undertow's
-                    // IDLE_TIMEOUT alone never fires on HTTP/1.1). Reading has its own bounds: the parse
-                    // timeout for the head, NO_REQUEST_TIMEOUT between requests, and RequestGuard for a
-                    // body that stalls (a read timeout here would put a timer on every request)
-                    .set(Options.WRITE_TIMEOUT, (int) limits.idleTimeout().toMillis())
                     .getMap();
-            ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(open);
+            // Undertow's IDLE_TIMEOUT never fires on HTTP/1.1 and its read and write timeouts put a timer
+            // on nearly every request. The bounds instead: the parse timeout for the head,
+            // NO_REQUEST_TIMEOUT between requests, RequestGuard for a body that stalls, and the stall
+            // guard for a client that stops reading its response
+            ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
+                    (ChannelListener<StreamConnection>) connection -> {
+                        stallGuard.install(connection);
+                        open.handleEvent(connection);
+                    });
             channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);
             channel.resumeAccepts();
         }

@@ -58,7 +58,10 @@ public final class Limits {
         return requestParseTimeout;
     }
 
-    /** How long a client connection may sit idle (between requests, or mid-body); then it closes. Default 60 s. */
+    /**
+     * How long a client connection may make no progress: idle between requests, silent in the middle
+     * of a request body, or not accepting any byte of its response; then it closes. Default 60 s.
+     */
     public Duration idleTimeout() {
         return idleTimeout;
     }
