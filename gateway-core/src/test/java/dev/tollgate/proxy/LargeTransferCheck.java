@@ -54,6 +54,13 @@ public final class LargeTransferCheck {
             ok &= report("upload   (Content-Length)", up.statusCode(), up.body().equals("{\"bodyBytes\":" + length + "}")
                     ? length : -1, length, start);
 
+            start = System.nanoTime();
+            HttpResponse<String> chunkedUp = client.send(HttpRequest.newBuilder(URI.create(base + "/sink"))
+                    .POST(HttpRequest.BodyPublishers.ofInputStream(() -> PatternBytes.stream(length))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            ok &= report("upload   (chunked)", chunkedUp.statusCode(), chunkedUp.body().equals("{\"bodyBytes\":" + length + "}")
+                    ? length : -1, length, start);
+
             for (String path : new String[] {"/bytes/", "/chunked/"}) {
                 start = System.nanoTime();
                 HttpResponse<InputStream> down = client.send(HttpRequest.newBuilder(URI.create(base + path + length)).build(),
