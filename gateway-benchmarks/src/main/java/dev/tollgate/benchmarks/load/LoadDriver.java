@@ -10,7 +10,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.stream.Collectors;
 import org.HdrHistogram.Histogram;
@@ -148,18 +150,34 @@ public final class LoadDriver {
                         fmt(cpuMicrosPerRequest(meter.nanos(), closed), "%.1f"), closed.errors(), firstError(closed));
             }
         }
-        OUT.printf("fixed rate %d req/s, %ds warm-up + %ds each%n", options.rate(),
-                options.warmup().toSeconds(), options.duration().toSeconds());
+        // latency too is sampled once per round, in the same rotation: one window's p99 is mostly
+        // whatever the shared cores and the collector did in it, the median over rounds is not
+        Map<Measured, LoadResult[]> fixed = new LinkedHashMap<>();
+        Map<Measured, long[]> fixedCpu = new LinkedHashMap<>();
+        for (Measured m : targets) {
+            fixed.put(m, new LoadResult[rounds]);
+            fixedCpu.put(m, new long[rounds]);
+        }
+        for (int round = 0; round < rounds; round++) {
+            List<Measured> order = Rounds.order(targets, round);
+            OUT.printf("round %d/%d: fixed rate %d req/s, %ds warm-up + %ds each, order %s%n", round + 1, rounds,
+                    options.rate(), options.warmup().toSeconds(), options.duration().toSeconds(),
+                    order.stream().map(Measured::name).collect(Collectors.joining(", ")));
+            for (Measured m : order) {
+                ThreadCpu.Meter meter = m.meter();
+                System.gc();
+                LoadResult run = m.generator().fixedRate(options.rate(), options.warmup(), options.duration(), meter);
+                fixed.get(m)[round] = run;
+                fixedCpu.get(m)[round] = meter.nanos();
+                OUT.printf("  %-15s p50 %d us, p99 %d us, cpu %s us/req, errors %d%s%n", m.name(),
+                        p(run.latencyMicros(), 50), p(run.latencyMicros(), 99),
+                        fmt(cpuMicrosPerRequest(meter.nanos(), run), "%.1f"), run.errors(), firstError(run));
+            }
+        }
         List<TargetResult> results = new ArrayList<>();
         for (Measured m : targets) {
-            ThreadCpu.Meter meter = m.meter();
-            System.gc();
-            LoadResult fixed = m.generator().fixedRate(options.rate(), options.warmup(), options.duration(), meter);
-            OUT.printf("  %-15s p50 %d us, p99 %d us, cpu %s us/req, errors %d%s%n", m.name(),
-                    p(fixed.latencyMicros(), 50), p(fixed.latencyMicros(), 99),
-                    fmt(cpuMicrosPerRequest(meter.nanos(), fixed), "%.1f"), fixed.errors(), firstError(fixed));
-            results.add(new TargetResult(m.name(), m.prefix(), List.of(m.closed()), m.closedCpuNanos().clone(), fixed,
-                    meter.nanos(), null));
+            results.add(new TargetResult(m.name(), m.prefix(), List.of(m.closed()), m.closedCpuNanos().clone(),
+                    List.of(fixed.get(m)), fixedCpu.get(m), null));
         }
         OUT.println();
         return results;
@@ -206,9 +224,10 @@ public final class LoadDriver {
         OUT.printf("req/s: closed loop, %d connections, median of %d rounds (min-max); x direct, x proxy: median of "
                 + "the per-round ratios.%n", options.connections(), options.rounds());
         OUT.printf("cpu cl, cpu fr: CPU time of the target's own threads per request, in microseconds (per-thread "
-                + "CPU time, warm-up excluded; direct: the backend's), closed loop (median of rounds) and fixed rate.%n");
+                + "CPU time, warm-up excluded; direct: the backend's), closed loop and fixed rate, medians of rounds.%n");
         OUT.printf("Latency: fixed rate %d req/s, from intended send time (coordinated omission corrected), "
-                + "microseconds.%n", options.rate());
+                + "microseconds; each percentile the median over rounds, +p50/+p99 the median of the per-round "
+                + "differences to direct.%n", options.rate());
         String header = String.format("%-15s %9s %15s %8s %8s %8s %8s %7s %7s %7s %7s %7s %7s",
                 "target", "req/s", "min-max", "x direct", "x proxy", "cpu cl", "cpu fr",
                 "p50", "p99", "p99.9", "+p50", "+p99", "errors");
@@ -219,24 +238,24 @@ public final class LoadDriver {
                 OUT.printf("%-15s skipped: %s%n", r.name(), r.skipped());
                 continue;
             }
-            Histogram h = r.fixed().latencyMicros();
             double[] rps = r.rps();
             OUT.printf("%-15s %9.0f %15s %8s %8s %8s %8s %7d %7d %7d %7s %7s %7d%n",
                     r.name(), Rounds.median(rps),
                     String.format(Locale.ROOT, "%.0f-%.0f", Rounds.min(rps), Rounds.max(rps)),
                     ratio(r, direct), ratio(r, proxy),
                     fmt(Rounds.median(r.closedCpuMicrosPerRequest()), "%.1f"),
-                    fmt(r.fixedCpuMicrosPerRequest(), "%.1f"),
-                    p(h, 50), p(h, 99), p(h, 99.9),
-                    added(h, direct, 50), added(h, direct, 99),
+                    fmt(Rounds.median(r.fixedCpuMicrosPerRequest()), "%.1f"),
+                    (long) Rounds.median(r.fixedPercentile(50)), (long) Rounds.median(r.fixedPercentile(99)),
+                    (long) Rounds.median(r.fixedPercentile(99.9)),
+                    added(r, direct, 50), added(r, direct, 99),
                     r.errors());
         }
         TargetResult tollgate = find(results, "tollgate");
         if (tollgate != null && proxy != null) {
-            OUT.printf("cpu per request, tollgate / undertow-proxy: closed loop %s (median of the per-round ratios), "
-                    + "fixed rate %s%n",
+            OUT.printf("cpu per request, tollgate / undertow-proxy: closed loop %s, fixed rate %s (medians of the "
+                    + "per-round ratios)%n",
                     fmt(Rounds.medianRatio(tollgate.closedCpuMicrosPerRequest(), proxy.closedCpuMicrosPerRequest()), "%.2f"),
-                    fmt(tollgate.fixedCpuMicrosPerRequest() / proxy.fixedCpuMicrosPerRequest(), "%.2f"));
+                    fmt(Rounds.medianRatio(tollgate.fixedCpuMicrosPerRequest(), proxy.fixedCpuMicrosPerRequest()), "%.2f"));
         }
         OUT.println();
         OUT.println("Details");
@@ -254,17 +273,20 @@ public final class LoadDriver {
                         p(c.serviceMicros(), 50), p(c.serviceMicros(), 99), c.serviceMicros().getMaxValue(),
                         c.non2xx(), c.ioErrors(), c.unfinished(), firstError(c));
             }
-            LoadResult f = r.fixed();
-            OUT.printf("  fixed rate:  %,d ok in %.0fs = %,.0f req/s; cpu %s us/req; corrected p50 %d, p90 %d, p99 %d, "
-                    + "p99.9 %d, max %d us%n",
-                    f.completed(), f.measuredSeconds(), f.requestsPerSecond(), fmt(r.fixedCpuMicrosPerRequest(), "%.1f"),
-                    p(f.latencyMicros(), 50), p(f.latencyMicros(), 90), p(f.latencyMicros(), 99),
-                    p(f.latencyMicros(), 99.9), f.latencyMicros().getMaxValue());
-            OUT.printf("               uncorrected p50 %d, p99 %d us; send lag (pacer slop + queueing) p50 %d, p99 %d us; "
-                    + "errors: non-2xx %d, io %d, unfinished %d%s%n",
-                    p(f.serviceMicros(), 50), p(f.serviceMicros(), 99),
-                    p(f.sendLagMicros(), 50), p(f.sendLagMicros(), 99),
-                    f.non2xx(), f.ioErrors(), f.unfinished(), firstError(f));
+            for (int round = 0; round < r.fixed().size(); round++) {
+                LoadResult f = r.fixed().get(round);
+                OUT.printf("  fixed rate round %d: %,d ok in %.0fs = %,.0f req/s; cpu %s us/req; corrected p50 %d, p90 %d, "
+                        + "p99 %d, p99.9 %d, max %d us%n",
+                        round + 1, f.completed(), f.measuredSeconds(), f.requestsPerSecond(),
+                        fmt(r.fixedCpuMicrosPerRequest()[round], "%.1f"),
+                        p(f.latencyMicros(), 50), p(f.latencyMicros(), 90), p(f.latencyMicros(), 99),
+                        p(f.latencyMicros(), 99.9), f.latencyMicros().getMaxValue());
+                OUT.printf("               uncorrected p50 %d, p99 %d us; send lag (pacer slop + queueing) p50 %d, p99 %d us; "
+                        + "errors: non-2xx %d, io %d, unfinished %d%s%n",
+                        p(f.serviceMicros(), 50), p(f.serviceMicros(), 99),
+                        p(f.sendLagMicros(), 50), p(f.sendLagMicros(), 99),
+                        f.non2xx(), f.ioErrors(), f.unfinished(), firstError(f));
+            }
         }
     }
 
@@ -280,11 +302,18 @@ public final class LoadDriver {
         return fmt(Rounds.medianRatio(r.rps(), reference.rps()), "%.2f");
     }
 
-    private static String added(Histogram h, TargetResult direct, double percentile) {
+    /** Median over rounds of this target's latency percentile minus direct's in the same round. */
+    private static String added(TargetResult r, TargetResult direct, double percentile) {
         if (direct == null) {
             return "-";
         }
-        return String.format(Locale.ROOT, "%+d", p(h, percentile) - p(direct.fixed().latencyMicros(), percentile));
+        double[] mine = r.fixedPercentile(percentile);
+        double[] theirs = direct.fixedPercentile(percentile);
+        double[] diff = new double[Math.min(mine.length, theirs.length)];
+        for (int i = 0; i < diff.length; i++) {
+            diff[i] = mine[i] - theirs[i];
+        }
+        return String.format(Locale.ROOT, "%+d", (long) Rounds.median(diff));
     }
 
     /** CPU microseconds per completed request, NaN if not measured. */
@@ -328,12 +357,14 @@ public final class LoadDriver {
      *
      * @param closed closed-loop result per round
      * @param closedCpuNanos CPU of the target's threads per round, -1 if not measured
+     * @param fixed fixed-rate result per round
+     * @param fixedCpuNanos CPU of the target's threads per fixed-rate round, -1 if not measured
      */
     private record TargetResult(String name, String prefix, List<LoadResult> closed, long[] closedCpuNanos,
-                                LoadResult fixed, long fixedCpuNanos, String skipped) {
+                                List<LoadResult> fixed, long[] fixedCpuNanos, String skipped) {
 
         static TargetResult skipped(String name, String why) {
-            return new TargetResult(name, null, List.of(), new long[0], null, -1, why);
+            return new TargetResult(name, null, List.of(), new long[0], List.of(), new long[0], why);
         }
 
         double[] rps() {
@@ -348,12 +379,22 @@ public final class LoadDriver {
             return out;
         }
 
-        double fixedCpuMicrosPerRequest() {
-            return prefix == null ? Double.NaN : cpuMicrosPerRequest(fixedCpuNanos, fixed);
+        double[] fixedCpuMicrosPerRequest() {
+            double[] out = new double[fixed.size()];
+            for (int r = 0; r < out.length; r++) {
+                out[r] = prefix == null ? Double.NaN : cpuMicrosPerRequest(fixedCpuNanos[r], fixed.get(r));
+            }
+            return out;
+        }
+
+        /** The latency percentile of each fixed-rate round. */
+        double[] fixedPercentile(double percentile) {
+            return fixed.stream().mapToDouble(f -> p(f.latencyMicros(), percentile)).toArray();
         }
 
         long errors() {
-            return skipped != null ? 0 : closed.stream().mapToLong(LoadResult::errors).sum() + fixed.errors();
+            return skipped != null ? 0 : closed.stream().mapToLong(LoadResult::errors).sum()
+                    + fixed.stream().mapToLong(LoadResult::errors).sum();
         }
     }
 }
