@@ -32,7 +32,14 @@ class ThreadCpuTest {
         try {
             busy.windowOpened();
             none.windowOpened();
-            Thread.sleep(200);
+            // wait until the spinner has burned some CPU inside the window, not for a fixed time
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long startCpu = mx.getThreadCpuTime(spinner.getId());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (ThreadCpu.supported() && mx.getThreadCpuTime(spinner.getId()) - startCpu < TimeUnit.MILLISECONDS.toNanos(50)
+                    && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
             busy.windowClosed();
             none.windowClosed();
         } finally {
