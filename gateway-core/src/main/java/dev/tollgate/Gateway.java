@@ -45,7 +45,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -115,13 +114,12 @@ public final class Gateway implements AutoCloseable {
 
         Health health = new Health(pools.values(), this::draining);
         HttpHandler healthHandler;
-        Executor probes = r -> worker().execute(r);
         if (b.adminPort == null) {
-            healthHandler = health.routes(b.healthPath, b.readyPath, probes, app);
+            healthHandler = health.routes(b.healthPath, b.readyPath, app);
             this.adminHandler = null;
         } else {
             healthHandler = app;
-            this.adminHandler = health.routes(b.healthPath, b.readyPath, probes,
+            this.adminHandler = health.routes(b.healthPath, b.readyPath,
                     exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE));
         }
         HttpHandler guarded = new RequestGuard(new HttpContinueReadHandler(healthHandler), b.limits);
@@ -365,14 +363,6 @@ public final class Gateway implements AutoCloseable {
                 worker.shutdownNow();
             }
         }
-    }
-
-    private XnioWorker worker() {
-        XnioWorker w = worker;
-        if (w == null) {
-            throw new IllegalStateException("gateway is not started");
-        }
-        return w;
     }
 
     /** Builds a {@link Gateway}. Not thread-safe. */

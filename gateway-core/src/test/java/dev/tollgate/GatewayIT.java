@@ -214,6 +214,11 @@ class GatewayIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(orders.lastRequest().path()).isEqualTo("/mounted");
+            // readiness probes run on the host's worker when mounted
+            HttpResponse<String> ready = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).isEqualTo(200);
+            assertThat(ready.body()).contains("\"status\":\"READY\"");
         } finally {
             // the gateway's pooled upstream connections live on the host's IO threads: release them first
             gateway.close();

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -43,9 +42,9 @@ public final class Health {
      * Answers the two paths itself and hands everything else to {@code next}: one string comparison
      * per request rather than a path matcher.
      */
-    public HttpHandler routes(String healthPath, String readyPath, Executor executor, HttpHandler next) {
+    public HttpHandler routes(String healthPath, String readyPath, HttpHandler next) {
         HttpHandler live = liveness();
-        HttpHandler ready = readiness(executor);
+        HttpHandler ready = readiness();
         return exchange -> {
             String path = exchange.getRequestPath();
             if (path.equals(healthPath)) {
@@ -67,8 +66,11 @@ public final class Health {
         };
     }
 
-    /** Readiness: 200 or 503 with a JSON body per upstream. Probes on {@code executor}. */
-    public HttpHandler readiness(Executor executor) {
+    /**
+     * Readiness: 200 or 503 with a JSON body per upstream. Probes on the task threads of the worker
+     * that serves the exchange: the gateway's own, or the host's when the handler is mounted.
+     */
+    public HttpHandler readiness() {
         return exchange -> {
             if (draining.getAsBoolean()) {
                 respond(exchange, 503, "{\"status\":\"DRAINING\"}");
@@ -79,7 +81,7 @@ public final class Health {
                 respond(exchange, snapshot);
                 return;
             }
-            exchange.dispatch(executor, () -> {
+            exchange.dispatch(exchange.getConnection().getWorker(), () -> {
                 Map<String, int[]> fresh = probe();
                 cached = fresh;
                 cachedAt = System.nanoTime();
