@@ -39,7 +39,6 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -531,8 +530,4 @@ public final class Gateway implements AutoCloseable {
         return "Gateway[" + host + ":" + (boundPort >= 0 ? boundPort : port) + " upstreams=" + upstreams.keySet() + "]";
     }
 
-    /** The upstream names, sorted. */
-    Collection<String> upstreamNames() {
-        return new TreeSet<>(upstreams.keySet());
-    }
 }
