@@ -14,6 +14,7 @@ import dev.tollgate.observe.GatewayListener;
 import dev.tollgate.proxy.ProxyOptions;
 import dev.tollgate.proxy.internal.ProxyEngine;
 import dev.tollgate.route.Route;
+import dev.tollgate.route.Versioning;
 import dev.tollgate.route.internal.Router;
 import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
@@ -39,6 +40,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,12 +105,12 @@ public final class Gateway implements AutoCloseable {
 
         List<Route> routes = new ArrayList<>();
         Map<Route, HttpHandler> chains = new LinkedHashMap<>();
-        for (Route r : b.routes) {
+        for (Route r : b.uniqueIds()) {
             HttpHandler terminal = r.handler() != null ? r.handler() : engine.handlerFor(pools.get(r.upstream()));
             chains.put(r, Middleware.chain(r.middleware(), terminal));
             routes.add(r);
         }
-        HttpHandler routing = new RoutingHandler(new Router(routes), chains);
+        HttpHandler routing = new RoutingHandler(new Router(routes, b.versioning), chains);
         HttpHandler app = Middleware.chain(b.middleware, routing);
 
         Health health = new Health(pools.values(), this::draining);
@@ -380,6 +382,7 @@ public final class Gateway implements AutoCloseable {
         private final List<Route> routes = new ArrayList<>();
         private final List<Middleware> middleware = new ArrayList<>();
         private final List<GatewayListener> listeners = new ArrayList<>();
+        private Versioning versioning;
 
         private Builder() {
         }
@@ -472,6 +475,19 @@ public final class Gateway implements AutoCloseable {
             return route(route.build());
         }
 
+        /**
+         * API versioning for every route: how the version is read (path, header, media type), the known
+         * versions and the default. Routes pick versions with {@code Route.Builder.version(...)}. Default: none.
+         */
+        public Builder versioning(Versioning versioning) {
+            this.versioning = Objects.requireNonNull(versioning, "versioning");
+            return this;
+        }
+
+        public Builder versioning(Versioning.Builder versioning) {
+            return versioning(versioning.build());
+        }
+
         /** Adds global middleware, run for every routed request; the first added is the outermost. */
         public Builder use(Middleware middleware) {
             this.middleware.add(Objects.requireNonNull(middleware, "middleware"));
@@ -497,10 +513,16 @@ public final class Gateway implements AutoCloseable {
                     throw new IllegalStateException("upstream '" + u.name() + "' is defined twice");
                 }
             }
-            Map<String, Route> ids = new LinkedHashMap<>();
-            for (Route r : routes) {
-                if (ids.put(r.id(), r) != null) {
-                    throw new IllegalStateException("route " + r.id() + ": defined twice (expected: distinct ids; set .id(...))");
+            for (Route r : uniqueIds()) {
+                for (String v : r.versions()) {
+                    if (versioning == null) {
+                        throw new IllegalStateException("route " + r.id() + ": version '" + v
+                                + "' but the gateway has no versioning (expected: Gateway.builder().versioning(...))");
+                    }
+                    if (!versioning.known().contains(v)) {
+                        throw new IllegalStateException("route " + r.id() + ": version '" + v + "' is not known (known: "
+                                + String.join(", ", versioning.known()) + ")");
+                    }
                 }
                 if (r.upstream() != null && !byName.containsKey(r.upstream())) {
                     throw new IllegalStateException("route " + r.id() + ": upstream '" + r.upstream() + "' is not defined (known: "
@@ -514,6 +536,27 @@ public final class Gateway implements AutoCloseable {
                 throw new IllegalStateException("healthPath and readyPath are both " + healthPath + " (expected: different paths)");
             }
             return new Gateway(this);
+        }
+
+        // routes without a given id that share a template become template, template#2, template#3, ...
+        private List<Route> uniqueIds() {
+            Map<String, Integer> defaults = new HashMap<>();
+            Map<String, Route> ids = new LinkedHashMap<>();
+            List<Route> out = new ArrayList<>(routes.size());
+            for (Route r : routes) {
+                Route named = r;
+                if (!r.idGiven()) {
+                    int n = defaults.merge(r.id(), 1, Integer::sum);
+                    if (n > 1) {
+                        named = r.withId(r.id() + "#" + n);
+                    }
+                }
+                if (ids.put(named.id(), named) != null) {
+                    throw new IllegalStateException("route " + named.id() + ": defined twice (expected: distinct ids; set .id(...))");
+                }
+                out.add(named);
+            }
+            return out;
         }
 
         private static String checkPath(String name, String path) {

@@ -14,6 +14,7 @@ public final class Problem {
     public static final String TYPE_BASE = "https://tollgate.dev/problems/";
 
     public static final Problem BAD_REQUEST = of(400, "bad-request", "Bad Request");
+    public static final Problem UNKNOWN_VERSION = of(400, "unknown-api-version", "Unknown API version");
     public static final Problem UNAUTHORIZED = of(401, "unauthorized", "Unauthorized");
     public static final Problem FORBIDDEN = of(403, "forbidden", "Forbidden");
     public static final Problem NO_ROUTE = of(404, "no-route", "No route matches the request");

@@ -24,16 +24,24 @@ import java.util.regex.PatternSyntaxException;
  * and a trailing {@code /**} (any rest, including none). When several routes match a path, the one
  * with more literal segments at the first point of difference wins (literal, then variable, then
  * {@code **}); among equals, the first declared wins. Predicates are then checked in that order.
+ *
+ * <p>Priority: a route's {@link Builder#priority(int)} (default 0, higher wins) comes before
+ * specificity. The candidates for a path are ordered by priority (descending), then specificity, then
+ * declaration order, and the first whose predicates, version and method accept the request serves it.
+ * With every priority at 0 (the common case) this is plain specificity order and costs nothing.
  */
 public final class Route {
 
     private static final Pattern VAR = Pattern.compile("\\{([A-Za-z_][A-Za-z0-9_]*)}");
 
     private final String id;
+    private final boolean idGiven;
     private final String template;
     private final List<String> segments;
     private final Set<String> methods;
     private final List<Predicate> predicates;
+    private final int priority;
+    private final Set<String> versions;
     private final int stripPrefix;
     private final Pattern rewriteFrom;
     private final String rewriteTo;
@@ -45,14 +53,34 @@ public final class Route {
         this.template = b.template;
         this.segments = b.segments;
         this.id = b.id != null ? b.id : b.template;
+        this.idGiven = b.id != null;
         this.methods = Collections.unmodifiableSet(new LinkedHashSet<>(b.methods));
         this.predicates = List.copyOf(b.predicates);
+        this.priority = b.priority;
+        this.versions = Collections.unmodifiableSet(new LinkedHashSet<>(b.versions));
         this.stripPrefix = b.stripPrefix;
         this.rewriteFrom = b.rewriteFrom;
         this.rewriteTo = b.rewriteTo;
         this.middleware = List.copyOf(b.middleware);
         this.upstream = b.upstream;
         this.handler = b.handler;
+    }
+
+    private Route(Route r, String id) {
+        this.id = id;
+        this.idGiven = r.idGiven;
+        this.template = r.template;
+        this.segments = r.segments;
+        this.methods = r.methods;
+        this.predicates = r.predicates;
+        this.priority = r.priority;
+        this.versions = r.versions;
+        this.stripPrefix = r.stripPrefix;
+        this.rewriteFrom = r.rewriteFrom;
+        this.rewriteTo = r.rewriteTo;
+        this.middleware = r.middleware;
+        this.upstream = r.upstream;
+        this.handler = r.handler;
     }
 
     /**
@@ -71,9 +99,50 @@ public final class Route {
         return new Builder(p + "/**");
     }
 
-    /** The id used in logs, metrics and errors: given, or the template. */
+    /**
+     * The id used in logs, metrics and errors: given with {@link Builder#id(String)}, or the template.
+     * In a gateway, routes without a given id that share a template are numbered in declaration
+     * order: the first keeps the template, the second is {@code template#2}, the third {@code template#3}.
+     */
     public String id() {
         return id;
+    }
+
+    /** Whether the id was set with {@link Builder#id(String)} rather than defaulted. */
+    public boolean idGiven() {
+        return idGiven;
+    }
+
+    /**
+     * A copy of this route under another id; {@link #idGiven()} is unchanged.
+     *
+     * @throws IllegalArgumentException if the id is blank
+     */
+    public Route withId(String id) {
+        return new Route(this, checkId(id));
+    }
+
+    private static String checkId(String id) {
+        Objects.requireNonNull(id, "id");
+        if (id.isBlank()) {
+            throw new IllegalArgumentException("route.id: '" + id + "' (expected: not blank)");
+        }
+        return id;
+    }
+
+    /** The priority among routes that match the same request; higher wins. Default 0. */
+    public int priority() {
+        return priority;
+    }
+
+    /** The API versions this route serves; empty means every version (and unversioned gateways). */
+    public Set<String> versions() {
+        return versions;
+    }
+
+    /** Whether this route serves the resolved API version (null when the gateway has no versioning). */
+    public boolean servesVersion(String version) {
+        return versions.isEmpty() || (version != null && versions.contains(version));
     }
 
     public String template() {
@@ -109,7 +178,7 @@ public final class Route {
         return handler;
     }
 
-    /** Whether the non-method predicates (host, header, query) accept the exchange. */
+    /** Whether the non-method predicates (host, header, query, cookie, custom) accept the exchange. */
     public boolean predicatesMatch(HttpServerExchange exchange) {
         for (Predicate p : predicates) {
             if (!p.test(exchange)) {
@@ -162,6 +231,8 @@ public final class Route {
         private String id;
         private final Set<String> methods = new LinkedHashSet<>();
         private final List<Predicate> predicates = new ArrayList<>();
+        private int priority;
+        private final Set<String> versions = new LinkedHashSet<>();
         private int stripPrefix;
         private Pattern rewriteFrom;
         private String rewriteTo;
@@ -209,10 +280,50 @@ public final class Route {
             return List.copyOf(out);
         }
 
-        /** A stable id for logs and metrics. Default: the template. */
+        /**
+         * A stable id for logs and metrics. Default: the template (numbered {@code #2}, {@code #3} ... in
+         * a gateway when several routes share it). Two routes with the same given id fail the gateway's
+         * {@code build()}.
+         */
         public Builder id(String id) {
-            this.id = Objects.requireNonNull(id, "id");
+            this.id = checkId(id);
             return this;
+        }
+
+        /**
+         * The priority among routes that match the same request: higher wins, before specificity
+         * (literal, variable, {@code **}) and declaration order. Default 0.
+         */
+        public Builder priority(int priority) {
+            this.priority = priority;
+            return this;
+        }
+
+        /**
+         * Serves only these API versions, as resolved by the gateway's
+         * {@link dev.tollgate.route.Versioning}; may be called again to add more. Default: every version.
+         *
+         * @throws IllegalArgumentException if a version is not letters, digits, '.', '_' or '-'
+         */
+        public Builder version(String... versions) {
+            for (String v : versions) {
+                this.versions.add(Versioning.checkVersion("route.version", v));
+            }
+            return this;
+        }
+
+        private String name() {
+            return id != null ? id : template;
+        }
+
+        private Pattern regex(String what, String regex, int flags) {
+            Objects.requireNonNull(regex, "regex");
+            try {
+                return Pattern.compile(regex, flags);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("route " + name() + ": " + what + " regex '" + regex
+                        + "' is invalid: " + e.getDescription() + " (expected: a java.util.regex pattern)");
+            }
         }
 
         /** Allowed methods (e.g. "GET", "POST"); other methods get 405. Default: any. */
@@ -237,11 +348,30 @@ public final class Route {
 
         /**
          * Matches the request's host (without port, case-insensitive): exact, or a leading {@code *.}
-         * for any subdomain ({@code *.example.com} matches {@code a.example.com}, not {@code example.com}).
+         * for any subdomain ({@code *.example.com} matches {@code a.example.com} and {@code a.b.example.com},
+         * not {@code example.com}), or a {@code *} label elsewhere for exactly one label
+         * ({@code api.*.example.com} matches {@code api.eu.example.com}, not {@code api.example.com}).
          */
         public Builder host(String pattern) {
             Objects.requireNonNull(pattern, "pattern");
             String p = pattern.toLowerCase(Locale.ROOT);
+            if (p.indexOf('*', p.startsWith("*.") ? 1 : 0) >= 0) {
+                StringBuilder re = new StringBuilder();
+                for (String label : p.split("\\.", -1)) {
+                    if (re.length() > 0) {
+                        re.append("\\.");
+                    }
+                    if (label.equals("*")) {
+                        re.append(re.length() == 0 ? "[^.]+(?:\\.[^.]+)*" : "[^.]+");
+                    } else if (label.indexOf('*') >= 0 || label.isEmpty()) {
+                        throw new IllegalArgumentException("route " + name() + ": host '" + pattern
+                                + "' (expected: a name, *.name, or '*' as a whole label)");
+                    } else {
+                        re.append(Pattern.quote(label));
+                    }
+                }
+                return hostMatches(re.toString());
+            }
             if (p.startsWith("*.")) {
                 String suffix = p.substring(1);
                 predicates.add(ex -> {
@@ -262,6 +392,61 @@ public final class Route {
                 var values = ex.getRequestHeaders().get(h);
                 return values != null && values.contains(value);
             });
+            return this;
+        }
+
+        /**
+         * Requires the host (without port) to match a regular expression as a whole, case-insensitively.
+         *
+         * @throws IllegalArgumentException naming the route and the regex if it does not compile
+         */
+        public Builder hostMatches(String regex) {
+            Pattern p = regex("hostMatches", regex, Pattern.CASE_INSENSITIVE);
+            predicates.add(ex -> {
+                String h = ex.getHostName();
+                return h != null && p.matcher(h).matches();
+            });
+            return this;
+        }
+
+        /**
+         * Requires a header with a value that matches a regular expression as a whole (any of its values;
+         * {@code find} semantics need {@code .*} around the expression).
+         *
+         * @throws IllegalArgumentException naming the route and the regex if it does not compile
+         */
+        public Builder headerMatches(String name, String regex) {
+            HttpString h = HttpString.tryFromString(Objects.requireNonNull(name, "name"));
+            Pattern p = regex("headerMatches(" + name + ")", regex, 0);
+            predicates.add(ex -> {
+                var values = ex.getRequestHeaders().get(h);
+                if (values != null) {
+                    for (int i = 0; i < values.size(); i++) {
+                        if (p.matcher(values.get(i)).matches()) {
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            });
+            return this;
+        }
+
+        /**
+         * Requires a cookie with exactly this value (surrounding double quotes are not part of the value).
+         * Reads the {@code Cookie} header in place, without building a cookie map.
+         */
+        public Builder cookie(String name, String value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            predicates.add(ex -> Cookies.has(ex, name, value));
+            return this;
+        }
+
+        /** Requires a cookie to be present (with any value, also empty). */
+        public Builder cookiePresent(String name) {
+            Objects.requireNonNull(name, "name");
+            predicates.add(ex -> Cookies.has(ex, name, null));
             return this;
         }
 

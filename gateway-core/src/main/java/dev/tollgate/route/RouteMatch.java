@@ -12,8 +12,14 @@ import java.util.Map;
  * @param route the matched route
  * @param variables path variables by name, as received (percent-encoding kept)
  * @param upstreamPath the path to send upstream after strip-prefix and rewrite (raw, no query)
+ * @param version the resolved API version (see {@link Versioning}), or null when the gateway has no versioning
  */
-public record RouteMatch(Route route, Map<String, String> variables, String upstreamPath) {
+public record RouteMatch(Route route, Map<String, String> variables, String upstreamPath, String version) {
+
+    /** A match without an API version. */
+    public RouteMatch(Route route, Map<String, String> variables, String upstreamPath) {
+        this(route, variables, upstreamPath, null);
+    }
 
     /** Where the match rides on the exchange. */
     public static final AttachmentKey<RouteMatch> KEY = AttachmentKey.create(RouteMatch.class);

@@ -1,30 +1,50 @@
 package dev.tollgate.route.internal;
 
 import dev.tollgate.route.Route;
+import dev.tollgate.route.Versioning;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Routes compiled into a trie of path segments. Matching walks one branch per segment (literal before
  * variable before {@code **}), so its cost depends on the path's depth, not the number of routes.
- * Immutable after construction; {@link #match} is thread-safe.
+ * The candidates come out in specificity order; only when some route has a non-zero priority are they
+ * (stably) re-sorted by priority. With a {@link Versioning}, the API version is resolved first and
+ * routes that do not serve it are skipped. Immutable after construction; {@link #match} is thread-safe.
  */
 public final class Router {
 
     /** What matching decided. */
-    public sealed interface Result permits Matched, NotFound, MethodNotAllowed, BadPath {
+    public sealed interface Result permits Matched, NotFound, MethodNotAllowed, BadPath, UnknownVersion {
     }
 
-    /** A route matched. */
-    public record Matched(Route route, Map<String, String> variables, String normalizedPath) implements Result {
+    /**
+     * A route matched.
+     *
+     * @param normalizedPath the normalised path as routed (without a {@code /v2} version segment)
+     * @param version the resolved API version, or null without versioning
+     * @param upstreamPath the path to forward, after strip-prefix and rewrite
+     */
+    public record Matched(Route route, Map<String, String> variables, String normalizedPath, String version,
+                          String upstreamPath) implements Result {
+    }
+
+    /** The request names an API version the gateway does not know. */
+    public record UnknownVersion(String version, Set<String> known) implements Result {
     }
 
     /** No route matched path and predicates. */
@@ -50,15 +70,34 @@ public final class Router {
     private record Entry(Route route, int[] varIndexes, String[] varNames, int order) {
     }
 
+    // a vendor media type ending in .v<version>+json, or a version parameter, anywhere in Accept
+    private static final Pattern MEDIA_VERSION = Pattern.compile(
+            "(?i)(?:vnd\\.[^;,\\s]*\\.v([0-9][A-Za-z0-9._-]*)\\+json)|(?:;\\s*version\\s*=\\s*\"?([^\";,\\s]+))");
+
+    private static final Comparator<Entry> BY_PRIORITY = Comparator.comparingInt((Entry e) -> e.route.priority()).reversed();
+
     private final Node root = new Node();
     private final int size;
+    private final boolean anyPriority;
+    private final Versioning versioning;
+    private final HttpString versionHeader;
 
     public Router(List<Route> routes) {
+        this(routes, null);
+    }
+
+    /** @param versioning how to resolve API versions, or null for none */
+    public Router(List<Route> routes, Versioning versioning) {
         int order = 0;
+        boolean prio = false;
         for (Route r : routes) {
             insert(r, order++);
+            prio |= r.priority() != 0;
         }
         this.size = routes.size();
+        this.anyPriority = prio;
+        this.versioning = versioning;
+        this.versionHeader = versioning == null ? null : versioning.header().map(HttpString::tryFromString).orElse(null);
     }
 
     public int size() {
@@ -102,13 +141,43 @@ public final class Router {
         if (normalized == null) {
             return new BadPath("the path is not a valid origin-form path");
         }
-        String[] segs = split(normalized);
+        String routed = normalized;
+        String version = null;
+        String keptSegment = null;
+        if (versioning != null) {
+            int cut = versioning.fromPath() ? pathVersionEnd(normalized) : -1;
+            String requested = cut > 0 ? normalized.substring(2, cut) : null;
+            if (requested == null && versionHeader != null) {
+                String h = exchange.getRequestHeaders().getFirst(versionHeader);
+                if (h != null && !(h = h.trim()).isEmpty()) {
+                    requested = h;
+                }
+            }
+            if (requested == null && versioning.fromMediaType()) {
+                requested = mediaTypeVersion(exchange);
+            }
+            if (requested == null) {
+                version = versioning.defaultVersion();
+            } else if (versioning.known().contains(requested)) {
+                version = requested;
+            } else {
+                return new UnknownVersion(requested, versioning.known());
+            }
+            if (cut > 0) {
+                routed = cut == normalized.length() ? "/" : normalized.substring(cut);
+                keptSegment = versioning.keepPathSegment() ? normalized.substring(0, cut) : null;
+            }
+        }
+        String[] segs = split(routed);
         List<Entry> candidates = new ArrayList<>(4);
         collect(root, segs, 0, candidates);
+        if (anyPriority && candidates.size() > 1) {
+            candidates.sort(BY_PRIORITY); // stable: specificity, then declaration order among equal priorities
+        }
         Set<String> allowed = null;
         for (Entry e : candidates) {
             Route r = e.route;
-            if (!r.predicatesMatch(exchange)) {
+            if (!r.servesVersion(version) || !r.predicatesMatch(exchange)) {
                 continue;
             }
             if (!r.allows(exchange.getRequestMethod())) {
@@ -126,9 +195,40 @@ public final class Router {
                 }
                 vars = Collections.unmodifiableMap(m);
             }
-            return new Matched(r, vars, normalized);
+            String up = r.upstreamPath(routed);
+            if (keptSegment != null) {
+                up = up.equals("/") && !normalized.endsWith("/") ? keptSegment : keptSegment + up;
+            }
+            return new Matched(r, vars, routed, version, up);
         }
         return allowed != null ? new MethodNotAllowed(allowed) : new NotFound(normalized);
+    }
+
+    // the end of a first segment "v<digit>...", or -1
+    private static int pathVersionEnd(String normalized) {
+        if (normalized.length() < 3 || normalized.charAt(1) != 'v' || normalized.charAt(2) < '0' || normalized.charAt(2) > '9') {
+            return -1;
+        }
+        int end = normalized.indexOf('/', 1);
+        return end < 0 ? normalized.length() : end;
+    }
+
+    private static String mediaTypeVersion(HttpServerExchange exchange) {
+        HeaderValues accept = exchange.getRequestHeaders().get(Headers.ACCEPT);
+        if (accept == null) {
+            return null;
+        }
+        for (int i = 0; i < accept.size(); i++) {
+            String a = accept.get(i);
+            if (a.indexOf('v') < 0 && a.indexOf('V') < 0) {
+                continue; // neither "vnd." nor "version=": skip the regex
+            }
+            Matcher m = MEDIA_VERSION.matcher(a);
+            if (m.find()) {
+                return m.group(1) != null ? m.group(1) : m.group(2);
+            }
+        }
+        return null;
     }
 
     // depth-first, literal before variable before tail, so the most specific routes come first

@@ -1,0 +1,76 @@
+package dev.tollgate.route;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+
+/**
+ * Looks up one cookie in the {@code Cookie} header(s) in place: no cookie map, no substrings.
+ * Lenient like browsers: pairs split on ';', blanks around names and values ignored, a value in
+ * double quotes compared without them, pairs without '=' skipped.
+ */
+final class Cookies {
+
+    private Cookies() {
+    }
+
+    /** Whether a cookie {@code name} is present and, if {@code value} is not null, has that value. */
+    static boolean has(HttpServerExchange exchange, String name, String value) {
+        HeaderValues headers = exchange.getRequestHeaders().get(Headers.COOKIE);
+        if (headers == null) {
+            return false;
+        }
+        for (int i = 0; i < headers.size(); i++) {
+            if (has(headers.get(i), name, value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean has(String header, String name, String value) {
+        int n = header.length();
+        int start = 0;
+        while (start < n) {
+            int end = header.indexOf(';', start);
+            if (end < 0) {
+                end = n;
+            }
+            int eq = header.indexOf('=', start);
+            if (eq >= 0 && eq < end) {
+                int ns = skipBlanks(header, start, eq);
+                int ne = trimBlanks(header, ns, eq);
+                if (ne - ns == name.length() && header.regionMatches(ns, name, 0, name.length())) {
+                    if (value == null) {
+                        return true;
+                    }
+                    int vs = skipBlanks(header, eq + 1, end);
+                    int ve = trimBlanks(header, vs, end);
+                    if (ve - vs >= 2 && header.charAt(vs) == '"' && header.charAt(ve - 1) == '"') {
+                        vs++;
+                        ve--;
+                    }
+                    if (ve - vs == value.length() && header.regionMatches(vs, value, 0, value.length())) {
+                        return true;
+                    }
+                }
+            }
+            start = end + 1;
+        }
+        return false;
+    }
+
+    private static int skipBlanks(String s, int from, int to) {
+        while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+            from++;
+        }
+        return from;
+    }
+
+    private static int trimBlanks(String s, int from, int to) {
+        while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+            to--;
+        }
+        return to;
+    }
+}
