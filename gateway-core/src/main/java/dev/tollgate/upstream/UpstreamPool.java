@@ -71,6 +71,7 @@ public final class UpstreamPool {
      * applies at once); endpoints that leave drain. An empty set is allowed: requests then get 503.
      *
      * @throws IllegalStateException if a URI is listed twice
+     * @throws RuntimeException whatever the load balancer throws to refuse the set; nothing changes then
      */
     public void replaceEndpoints(Collection<Endpoint> next) {
         List<Endpoint> list = List.copyOf(next);
@@ -82,17 +83,25 @@ public final class UpstreamPool {
                 old.put(s.endpoint().uri(), s);
             }
             EndpointState[] fresh = new EndpointState[list.size()];
+            Map<EndpointState, Endpoint> previousSpecs = new HashMap<>();
             for (int i = 0; i < fresh.length; i++) {
                 Endpoint e = list.get(i);
                 EndpointState kept = old.remove(e.uri());
                 if (kept != null) {
+                    previousSpecs.put(kept, kept.endpoint());
                     kept.endpoint(e);
                     fresh[i] = kept;
                 } else {
                     fresh[i] = new EndpointState(e);
                 }
             }
-            snapshot = snapshot(fresh); // the balancer may refuse the set: then nothing changes
+            try {
+                snapshot = snapshot(fresh);
+            } catch (RuntimeException e) {
+                // the balancer refused the set: it stays as it was, weights included
+                previousSpecs.forEach(EndpointState::endpoint);
+                throw e;
+            }
             removed.addAll(old.values());
         }
         for (EndpointState s : removed) {

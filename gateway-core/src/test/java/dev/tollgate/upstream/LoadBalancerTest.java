@@ -275,6 +275,11 @@ class LoadBalancerTest {
         EndpointState chosen = p.pick(stale);
         assertThat(stale.getAttachment(Balancers.STICKY_SET_COOKIE))
                 .isEqualTo("TG_STICKY=" + Balancers.stickyId(chosen.endpoint()) + "; Path=/; HttpOnly; SameSite=Lax");
+
+        HttpServerExchange overTls = exchange();
+        overTls.setRequestScheme("https");
+        p.pick(overTls);
+        assertThat(overTls.getAttachment(Balancers.STICKY_SET_COOKIE)).endsWith("; SameSite=Lax; Secure");
     }
 
     // --- the SPI and its validation -------------------------------------------------------------
@@ -291,6 +296,8 @@ class LoadBalancerTest {
         UpstreamPool p = pool(lastOne, Endpoint.of("http://a"), Endpoint.of("http://b"));
         assertThat(host(p.pick(exchange()))).isEqualTo("b");
         assertThatThrownBy(() -> p.addEndpoint(Endpoint.of("http://c"))).hasMessage("at most two endpoints");
+        assertThatThrownBy(() -> p.replaceEndpoints(List.of(Endpoint.of("http://a", 5), Endpoint.of("http://b"), Endpoint.of("http://c"))))
+                .hasMessage("at most two endpoints");
         assertThat(p.endpoints()).containsExactly(Endpoint.of("http://a"), Endpoint.of("http://b"));
         assertThat(p.candidates()).extracting(c -> c.endpoint().host()).containsExactly("a", "b");
         assertThat(host(p.pick(exchange()))).isEqualTo("b");
