@@ -15,11 +15,13 @@ public final class Upstream {
     private final String name;
     private final List<Endpoint> endpoints;
     private final boolean required;
+    private final LoadBalancer loadBalancer;
 
     private Upstream(Builder b) {
         this.name = b.name;
         this.endpoints = List.copyOf(b.endpoints);
         this.required = b.required;
+        this.loadBalancer = b.loadBalancer;
     }
 
     /**
@@ -46,9 +48,14 @@ public final class Upstream {
         return required;
     }
 
+    /** How requests are spread over the endpoints. Default {@link LoadBalancer#weightedRoundRobin()}. */
+    public LoadBalancer loadBalancer() {
+        return loadBalancer;
+    }
+
     @Override
     public String toString() {
-        return "Upstream[" + name + " " + endpoints + "]";
+        return "Upstream[" + name + " " + endpoints + " " + loadBalancer + "]";
     }
 
     /** Builds an {@link Upstream}. Not thread-safe. */
@@ -56,6 +63,7 @@ public final class Upstream {
         private final String name;
         private final List<Endpoint> endpoints = new ArrayList<>();
         private boolean required = true;
+        private LoadBalancer loadBalancer = LoadBalancer.weightedRoundRobin();
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -89,6 +97,12 @@ public final class Upstream {
         /** Whether readiness depends on this upstream. Default true. */
         public Builder required(boolean required) {
             this.required = required;
+            return this;
+        }
+
+        /** How requests are spread over the endpoints. Default {@link LoadBalancer#weightedRoundRobin()}. */
+        public Builder loadBalancer(LoadBalancer loadBalancer) {
+            this.loadBalancer = Objects.requireNonNull(loadBalancer, "loadBalancer");
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.tollgate.upstream;
 
 import dev.tollgate.upstream.internal.EndpointState;
+import io.undertow.server.HttpServerExchange;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -25,9 +26,13 @@ public final class UpstreamPool {
     private final boolean required;
     private final Consumer<EndpointState> onRemoved;
     private final Object lock = new Object();
+    private final LoadBalancer balancer;
     // replaced as a whole; readers on IO threads take one snapshot per request
-    private volatile EndpointState[] endpoints;
-    private final SmoothWeighted picker = new SmoothWeighted();
+    private volatile Snapshot snapshot;
+
+    /** One endpoint set with its candidates' view and the balancer's picker for it. */
+    private record Snapshot(EndpointState[] states, List<Candidate> candidates, LoadBalancer.Picker picker) {
+    }
 
     /**
      * Used by the gateway; applications get pools from {@code Gateway.upstream(name)}.
@@ -38,8 +43,8 @@ public final class UpstreamPool {
         this.name = spec.name();
         this.required = spec.required();
         this.onRemoved = Objects.requireNonNull(onRemoved, "onRemoved");
-        this.endpoints = spec.endpoints().stream().map(EndpointState::new).toArray(EndpointState[]::new);
-        picker.reset(endpoints);
+        this.balancer = spec.loadBalancer();
+        this.snapshot = snapshot(spec.endpoints().stream().map(EndpointState::new).toArray(EndpointState[]::new));
     }
 
     public String name() {
@@ -53,7 +58,7 @@ public final class UpstreamPool {
 
     /** The current endpoints. */
     public List<Endpoint> endpoints() {
-        EndpointState[] current = endpoints;
+        EndpointState[] current = snapshot.states;
         List<Endpoint> list = new ArrayList<>(current.length);
         for (EndpointState s : current) {
             list.add(s.endpoint());
@@ -66,6 +71,7 @@ public final class UpstreamPool {
      * applies at once); endpoints that leave drain. An empty set is allowed: requests then get 503.
      *
      * @throws IllegalStateException if a URI is listed twice
+     * @throws RuntimeException whatever the load balancer throws to refuse the set; nothing changes then
      */
     public void replaceEndpoints(Collection<Endpoint> next) {
         List<Endpoint> list = List.copyOf(next);
@@ -73,23 +79,30 @@ public final class UpstreamPool {
         List<EndpointState> removed = new ArrayList<>();
         synchronized (lock) {
             Map<URI, EndpointState> old = new HashMap<>();
-            for (EndpointState s : endpoints) {
+            for (EndpointState s : snapshot.states) {
                 old.put(s.endpoint().uri(), s);
             }
             EndpointState[] fresh = new EndpointState[list.size()];
+            Map<EndpointState, Endpoint> previousSpecs = new HashMap<>();
             for (int i = 0; i < fresh.length; i++) {
                 Endpoint e = list.get(i);
                 EndpointState kept = old.remove(e.uri());
                 if (kept != null) {
+                    previousSpecs.put(kept, kept.endpoint());
                     kept.endpoint(e);
                     fresh[i] = kept;
                 } else {
                     fresh[i] = new EndpointState(e);
                 }
             }
+            try {
+                snapshot = snapshot(fresh);
+            } catch (RuntimeException e) {
+                // the balancer refused the set: it stays as it was, weights included
+                previousSpecs.forEach(EndpointState::endpoint);
+                throw e;
+            }
             removed.addAll(old.values());
-            endpoints = fresh;
-            picker.reset(fresh);
         }
         for (EndpointState s : removed) {
             s.markRemoved();
@@ -123,68 +136,39 @@ public final class UpstreamPool {
     }
 
     /**
-     * Picks the endpoint for the next request (smooth weighted round robin), or null when the set is
-     * empty. Thread-safe; called on IO threads.
+     * Picks the endpoint for this request with the upstream's {@link LoadBalancer}, or null when the
+     * set is empty or the balancer declines. Called on IO threads; thread-safe and lock-free unless the
+     * balancer takes a lock.
      */
-    public EndpointState pick() {
-        return picker.next();
+    public EndpointState pick(HttpServerExchange exchange) {
+        Snapshot s = snapshot;
+        EndpointState[] states = s.states;
+        if (states.length == 0) {
+            return null;
+        }
+        int i = s.picker.pick(exchange);
+        return i < 0 || i >= states.length ? null : states[i];
+    }
+
+    /** The load balancer's view of the current endpoint set, in order. Thread-safe. */
+    public List<Candidate> candidates() {
+        return snapshot.candidates;
     }
 
     /** The current endpoint states, for the gateway's internals (readiness, shutdown). */
     public EndpointState[] states() {
-        return endpoints;
+        return snapshot.states;
     }
 
-    /**
-     * nginx's smooth weighted round robin: each pick adds every weight to its current value, takes the
-     * largest and subtracts the total from it, which spreads the heavy endpoint's turns evenly. One
-     * endpoint, or equal weights, need no lock: a plain counter gives the same order.
-     */
-    private static final class SmoothWeighted {
-        private volatile EndpointState[] states = new EndpointState[0];
-        private volatile boolean equalWeights = true;
-        private final java.util.concurrent.atomic.AtomicInteger turn = new java.util.concurrent.atomic.AtomicInteger();
-        private int[] current = new int[0];
-
-        synchronized void reset(EndpointState[] fresh) {
-            current = new int[fresh.length];
-            boolean equal = true;
-            for (EndpointState s : fresh) {
-                equal &= s.endpoint().weight() == fresh[0].endpoint().weight();
-            }
-            equalWeights = equal;
-            states = fresh;
+    private Snapshot snapshot(EndpointState[] states) {
+        Candidate[] candidates = new Candidate[states.length];
+        for (int i = 0; i < states.length; i++) {
+            candidates[i] = new Candidate(states[i]);
         }
-
-        EndpointState next() {
-            EndpointState[] s = states;
-            if (s.length <= 1) {
-                return s.length == 0 ? null : s[0];
-            }
-            if (equalWeights) {
-                return s[(turn.getAndIncrement() & Integer.MAX_VALUE) % s.length];
-            }
-            return nextWeighted();
-        }
-
-        private synchronized EndpointState nextWeighted() {
-            EndpointState[] s = states;
-            if (s.length == 0) {
-                return null;
-            }
-            int total = 0;
-            int best = -1;
-            for (int i = 0; i < s.length; i++) {
-                int w = s[i].endpoint().weight();
-                current[i] += w;
-                total += w;
-                if (best < 0 || current[i] > current[best]) {
-                    best = i;
-                }
-            }
-            current[best] -= total;
-            return s[best];
-        }
+        List<Candidate> list = List.of(candidates);
+        LoadBalancer.Picker picker = states.length == 0 ? exchange -> -1
+                : Objects.requireNonNull(balancer.picker(list), () -> balancer + ": picker is null");
+        return new Snapshot(states, list, picker);
     }
 
     @Override

@@ -32,7 +32,7 @@ class UpstreamPoolTest {
     private static List<String> picks(UpstreamPool pool, int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(host(pool.pick()));
+            out.add(host(pool.pick(new io.undertow.server.HttpServerExchange(null))));
         }
         return out;
     }
@@ -118,11 +118,11 @@ class UpstreamPoolTest {
         UpstreamPool p = pool(Endpoint.of("http://a"), Endpoint.of("http://b"));
         EndpointState[] before = p.states();
         p.replaceEndpoints(List.of());
-        assertThat(p.pick()).isNull();
+        assertThat(p.pick(new io.undertow.server.HttpServerExchange(null))).isNull();
         assertThat(p.endpoints()).isEmpty();
         assertThat(removed).containsExactlyInAnyOrder(before);
         p.addEndpoint(Endpoint.of("http://z"));
-        assertThat(host(p.pick())).isEqualTo("z");
+        assertThat(host(p.pick(new io.undertow.server.HttpServerExchange(null)))).isEqualTo("z");
     }
 
     @Test
@@ -150,7 +150,7 @@ class UpstreamPoolTest {
         assertThat(p.endpoints()).containsExactly(Endpoint.of("http://b:8080"));
         assertThat(p.removeEndpoint(URI.create("http://a:80"))).isFalse();
         assertThat(p.removeEndpoint(URI.create("http://b:8080/"))).isTrue();
-        assertThat(p.pick()).isNull();
+        assertThat(p.pick(new io.undertow.server.HttpServerExchange(null))).isNull();
         assertThat(removed).hasSize(2);
     }
 

@@ -141,7 +141,7 @@ public final class ProxyEngine {
         }
 
         void start() {
-            endpoint = upstream.pick();
+            endpoint = upstream.pick(exchange);
             if (endpoint == null) {
                 events.attemptCompleted(exchange, upstream.name(), null, 1, AttemptOutcome.NO_ENDPOINT, 0, 0);
                 ProblemResponder.send(exchange, Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' has no endpoints"));
@@ -166,7 +166,7 @@ public final class ProxyEngine {
             events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, AttemptOutcome.NO_ENDPOINT, 0,
                     System.nanoTime() - attemptStarted);
             endpoint.inFlight().decrementAndGet();
-            EndpointState next = ++repicks <= MAX_REPICKS ? upstream.pick() : null;
+            EndpointState next = ++repicks <= MAX_REPICKS ? upstream.pick(exchange) : null;
             if (next == null) {
                 endpoint.inFlight().incrementAndGet(); // the completion listener decrements it again
                 finished = true;
