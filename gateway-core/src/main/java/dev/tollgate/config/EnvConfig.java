@@ -3,6 +3,8 @@ package dev.tollgate.config;
 import dev.tollgate.Gateway;
 import dev.tollgate.route.Route;
 import dev.tollgate.upstream.Endpoint;
+import dev.tollgate.upstream.HashKey;
+import dev.tollgate.upstream.LoadBalancer;
 import dev.tollgate.upstream.Upstream;
 
 import java.time.Duration;
@@ -19,7 +21,11 @@ import java.util.Objects;
  *   <tr><th>Variable</th><th>Default</th><th>Meaning</th></tr>
  *   <tr><td>GATEWAY_PORT</td><td>8000</td><td>listen port</td></tr>
  *   <tr><td>GATEWAY_HOST</td><td>0.0.0.0</td><td>listen address</td></tr>
- *   <tr><td>GATEWAY_BACKEND_TARGET</td><td>http://localhost:8048</td><td>the backend every path goes to</td></tr>
+ *   <tr><td>GATEWAY_BACKEND_TARGET</td><td>http://localhost:8048</td><td>the backends every path goes to:
+ *       comma-separated, each optionally weighted ({@code http://a:8080;weight=3,http://b:8080})</td></tr>
+ *   <tr><td>GATEWAY_LOAD_BALANCER</td><td>least-request</td><td>round-robin, weighted-round-robin,
+ *       least-request, random, or consistent-hash:header:NAME / consistent-hash:cookie:NAME /
+ *       consistent-hash:client-address / consistent-hash:path</td></tr>
  *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
  *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
  *   <tr><td>GATEWAY_TRUSTED_PROXIES</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
@@ -81,11 +87,63 @@ public final class EnvConfig {
                     .trustedProxies(List.of(trusted.split("\\s*,\\s*")))));
         }
         Upstream.Builder upstream = Upstream.builder(BACKEND_UPSTREAM);
-        String target = backendTarget();
-        apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(Endpoint.of(target)));
-        b.upstream(upstream.build());
+        for (String target : backendTarget().split(",")) {
+            apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(endpoint(target.trim())));
+        }
+        String balancer = value("GATEWAY_LOAD_BALANCER");
+        apply("GATEWAY_LOAD_BALANCER", () -> upstream.loadBalancer(loadBalancer(balancer == null ? "least-request" : balancer)));
+        apply("GATEWAY_BACKEND_TARGET", () -> b.upstream(upstream.build()));
         b.route(Route.prefix("/").id("default").to(BACKEND_UPSTREAM));
         return b;
+    }
+
+    /** One target: {@code URI} or {@code URI;weight=N}. */
+    private static Endpoint endpoint(String target) {
+        int semi = target.indexOf(';');
+        if (semi < 0) {
+            return Endpoint.of(target);
+        }
+        String param = target.substring(semi + 1).trim();
+        if (!param.startsWith("weight=")) {
+            throw new IllegalArgumentException("target '" + target + "' has an unknown parameter '" + param
+                    + "' (expected: URI or URI;weight=N)");
+        }
+        int weight;
+        try {
+            weight = Integer.parseInt(param.substring("weight=".length()).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("target '" + target + "' has a weight that is not a whole number");
+        }
+        return Endpoint.of(target.substring(0, semi).trim(), weight);
+    }
+
+    /** A balancer by its standalone name. */
+    static LoadBalancer loadBalancer(String name) {
+        String n = name.trim().toLowerCase(java.util.Locale.ROOT);
+        switch (n) {
+            case "round-robin":
+                return LoadBalancer.roundRobin();
+            case "weighted-round-robin":
+                return LoadBalancer.weightedRoundRobin();
+            case "least-request":
+                return LoadBalancer.leastRequest();
+            case "random":
+                return LoadBalancer.random();
+            case "consistent-hash:client-address":
+                return LoadBalancer.consistentHash(HashKey.clientAddress());
+            case "consistent-hash:path":
+                return LoadBalancer.consistentHash(HashKey.path());
+            default:
+                if (n.startsWith("consistent-hash:header:") && n.length() > "consistent-hash:header:".length()) {
+                    return LoadBalancer.consistentHash(HashKey.header(name.trim().substring("consistent-hash:header:".length())));
+                }
+                if (n.startsWith("consistent-hash:cookie:") && n.length() > "consistent-hash:cookie:".length()) {
+                    return LoadBalancer.consistentHash(HashKey.cookie(name.trim().substring("consistent-hash:cookie:".length())));
+                }
+                throw new IllegalArgumentException("'" + name + "' is not a load balancer (expected: round-robin, "
+                        + "weighted-round-robin, least-request, random, consistent-hash:header:NAME, "
+                        + "consistent-hash:cookie:NAME, consistent-hash:client-address or consistent-hash:path)");
+        }
     }
 
     private String value(String name) {

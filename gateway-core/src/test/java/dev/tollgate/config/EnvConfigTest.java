@@ -75,4 +75,37 @@ class EnvConfigTest {
             assertThatThrownBy(() -> GoDuration.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void severalWeightedTargetsAndABalancer() {
+        EnvConfig config = EnvConfig.of(Map.of(
+                "GATEWAY_BACKEND_TARGET", "http://a:8080;weight=3, http://b:8080",
+                "GATEWAY_LOAD_BALANCER", "consistent-hash:header:X-User"));
+        Gateway gateway = config.toBuilder().build();
+        assertThat(gateway.upstream("backend").endpoints()).extracting(e -> e.uri().toString() + "/" + e.weight())
+                .containsExactly("http://a:8080/3", "http://b:8080/1");
+        for (String name : new String[]{"round-robin", "weighted-round-robin", "least-request", "random",
+                "consistent-hash:cookie:session", "consistent-hash:client-address", "consistent-hash:path"}) {
+            assertThat(EnvConfig.loadBalancer(name)).as(name).isNotNull();
+        }
+    }
+
+    @Test
+    void badTargetListsAndBalancersNameTheVariable() {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "http://a:80;weight=x")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_BACKEND_TARGET='http://a:80;weight=x': target 'http://a:80;weight=x' has a weight that is not a whole number");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "http://a:80;w=2")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("has an unknown parameter 'w=2' (expected: URI or URI;weight=N)");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "http://a:80;weight=0")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("weight 0 (expected: 1..1000)");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "http://a:80,http://a:80")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("is listed twice");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_LOAD_BALANCER", "fastest")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("GATEWAY_LOAD_BALANCER='fastest': 'fastest' is not a load balancer (expected: round-robin,");
+    }
 }
