@@ -16,6 +16,9 @@ import dev.tollgate.proxy.internal.ProxyEngine;
 import dev.tollgate.route.Route;
 import dev.tollgate.route.Versioning;
 import dev.tollgate.route.internal.Router;
+import dev.tollgate.route.Split;
+import dev.tollgate.route.internal.SplitHandler;
+import dev.tollgate.proxy.internal.MirrorHandler;
 import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
 import dev.tollgate.upstream.internal.EndpointState;
@@ -106,7 +109,13 @@ public final class Gateway implements AutoCloseable {
         List<Route> routes = new ArrayList<>();
         Map<Route, HttpHandler> chains = new LinkedHashMap<>();
         for (Route r : b.uniqueIds()) {
-            HttpHandler terminal = r.handler() != null ? r.handler() : engine.handlerFor(pools.get(r.upstream()));
+            HttpHandler terminal = r.handler() != null ? r.handler()
+                    : r.split() != null ? new SplitHandler(r.split(), r.split().sides().stream()
+                            .map(side -> engine.handlerFor(pools.get(side.upstream()))).toList())
+                    : engine.handlerFor(pools.get(r.upstream()));
+            if (r.mirror() != null) {
+                terminal = new MirrorHandler(terminal, r.mirror(), pools.get(r.mirror().upstream()), engine);
+            }
             chains.put(r, Middleware.chain(r.middleware(), terminal));
             routes.add(r);
         }
@@ -524,9 +533,14 @@ public final class Gateway implements AutoCloseable {
                                 + String.join(", ", versioning.known()) + ")");
                     }
                 }
-                if (r.upstream() != null && !byName.containsKey(r.upstream())) {
-                    throw new IllegalStateException("route " + r.id() + ": upstream '" + r.upstream() + "' is not defined (known: "
-                            + (byName.isEmpty() ? "none" : String.join(", ", new TreeSet<>(byName.keySet()))) + ")");
+                checkUpstream(r, "upstream", r.upstream(), byName);
+                if (r.split() != null) {
+                    for (Split.Side side : r.split().sides()) {
+                        checkUpstream(r, "split upstream", side.upstream(), byName);
+                    }
+                }
+                if (r.mirror() != null) {
+                    checkUpstream(r, "mirror upstream", r.mirror().upstream(), byName);
                 }
             }
             if (adminPort != null && adminPort != 0 && adminPort == port) {
@@ -536,6 +550,13 @@ public final class Gateway implements AutoCloseable {
                 throw new IllegalStateException("healthPath and readyPath are both " + healthPath + " (expected: different paths)");
             }
             return new Gateway(this);
+        }
+
+        private static void checkUpstream(Route r, String what, String name, Map<String, Upstream> byName) {
+            if (name != null && !byName.containsKey(name)) {
+                throw new IllegalStateException("route " + r.id() + ": " + what + " '" + name + "' is not defined (known: "
+                        + (byName.isEmpty() ? "none" : String.join(", ", new TreeSet<>(byName.keySet()))) + ")");
+            }
         }
 
         // routes without a given id that share a template become template, template#2, template#3, ...

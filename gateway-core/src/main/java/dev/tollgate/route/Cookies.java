@@ -28,6 +28,41 @@ final class Cookies {
         return false;
     }
 
+    /** The value of cookie {@code name} (without surrounding double quotes), or null when absent. */
+    static String value(HttpServerExchange exchange, String name) {
+        HeaderValues headers = exchange.getRequestHeaders().get(Headers.COOKIE);
+        if (headers == null) {
+            return null;
+        }
+        for (int i = 0; i < headers.size(); i++) {
+            String header = headers.get(i);
+            int n = header.length();
+            int start = 0;
+            while (start < n) {
+                int end = header.indexOf(';', start);
+                if (end < 0) {
+                    end = n;
+                }
+                int eq = header.indexOf('=', start);
+                if (eq >= 0 && eq < end) {
+                    int ns = skipBlanks(header, start, eq);
+                    int ne = trimBlanks(header, ns, eq);
+                    if (ne - ns == name.length() && header.regionMatches(ns, name, 0, name.length())) {
+                        int vs = skipBlanks(header, eq + 1, end);
+                        int ve = trimBlanks(header, vs, end);
+                        if (ve - vs >= 2 && header.charAt(vs) == '"' && header.charAt(ve - 1) == '"') {
+                            vs++;
+                            ve--;
+                        }
+                        return header.substring(vs, ve);
+                    }
+                }
+                start = end + 1;
+            }
+        }
+        return null;
+    }
+
     static boolean has(String header, String name, String value) {
         int n = header.length();
         int start = 0;

@@ -47,6 +47,8 @@ public final class Route {
     private final String rewriteTo;
     private final List<Middleware> middleware;
     private final String upstream;
+    private final Split split;
+    private final Mirror mirror;
     private final HttpHandler handler;
 
     private Route(Builder b) {
@@ -63,6 +65,8 @@ public final class Route {
         this.rewriteTo = b.rewriteTo;
         this.middleware = List.copyOf(b.middleware);
         this.upstream = b.upstream;
+        this.split = b.split;
+        this.mirror = b.mirror;
         this.handler = b.handler;
     }
 
@@ -80,6 +84,8 @@ public final class Route {
         this.rewriteTo = r.rewriteTo;
         this.middleware = r.middleware;
         this.upstream = r.upstream;
+        this.split = r.split;
+        this.mirror = r.mirror;
         this.handler = r.handler;
     }
 
@@ -168,9 +174,19 @@ public final class Route {
         return middleware;
     }
 
-    /** The upstream's name, or null when the route has a handler. */
+    /** The upstream's name, or null when the route has a split or a handler. */
     public String upstream() {
         return upstream;
+    }
+
+    /** The weighted split between upstreams, or null when the route has one upstream or a handler. */
+    public Split split() {
+        return split;
+    }
+
+    /** The traffic mirror, or null when the route mirrors nothing. */
+    public Mirror mirror() {
+        return mirror;
     }
 
     /** The handler in code, or null when the route goes to an upstream. */
@@ -215,7 +231,8 @@ public final class Route {
     @Override
     public String toString() {
         return "Route[" + id + (methods.isEmpty() ? "" : " " + methods) + " -> "
-                + (upstream != null ? upstream : "handler") + "]";
+                + (upstream != null ? upstream : split != null ? split : "handler")
+                + (mirror != null ? " + " + mirror : "") + "]";
     }
 
     /** A request predicate other than path and method. */
@@ -238,6 +255,8 @@ public final class Route {
         private String rewriteTo;
         private final List<Middleware> middleware = new ArrayList<>();
         private String upstream;
+        private Split split;
+        private Mirror mirror;
         private HttpHandler handler;
 
         private Builder(String template) {
@@ -553,6 +572,31 @@ public final class Route {
             return this;
         }
 
+        /** Splits matching requests between upstreams by weight (canary releases); see {@link Split}. */
+        public Builder split(Split split) {
+            this.split = Objects.requireNonNull(split, "split");
+            return this;
+        }
+
+        /** {@link #split(Split)} from a builder. */
+        public Builder split(Split.Builder split) {
+            return split(split.build());
+        }
+
+        /**
+         * Also sends a copy of a share of matching requests to a shadow upstream, fire and forget; see
+         * {@link Mirror}. Works with any destination.
+         */
+        public Builder mirror(Mirror mirror) {
+            this.mirror = Objects.requireNonNull(mirror, "mirror");
+            return this;
+        }
+
+        /** {@link #mirror(Mirror)} from a builder. */
+        public Builder mirror(Mirror.Builder mirror) {
+            return mirror(mirror.build());
+        }
+
         /** Answers matching requests with a handler in code instead of an upstream. */
         public Builder handler(HttpHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler");
@@ -562,14 +606,18 @@ public final class Route {
         /**
          * Validates and builds.
          *
-         * @throws IllegalStateException if the route has no destination or two
+         * @throws IllegalStateException if the route has no destination or more than one
          */
         public Route build() {
-            if (upstream == null && handler == null) {
-                throw new IllegalStateException("route " + (id != null ? id : template) + ": no destination (expected: .to(upstream) or .handler(h))");
+            int destinations = (upstream != null ? 1 : 0) + (split != null ? 1 : 0) + (handler != null ? 1 : 0);
+            if (destinations == 0) {
+                throw new IllegalStateException("route " + (id != null ? id : template) + ": no destination (expected: .to(upstream), .split(s) or .handler(h))");
             }
-            if (upstream != null && handler != null) {
-                throw new IllegalStateException("route " + (id != null ? id : template) + ": both an upstream and a handler (expected: one of them)");
+            if (destinations > 1) {
+                throw new IllegalStateException("route " + (id != null ? id : template) + ": "
+                        + (handler != null && upstream != null ? "both an upstream and a handler"
+                        : handler != null ? "both a split and a handler" : "both an upstream and a split")
+                        + " (expected: one of them)");
             }
             return new Route(this);
         }

@@ -75,10 +75,10 @@ class RouteTest {
     void buildWithoutDestinationFails() {
         assertThatThrownBy(() -> Route.path("/x").build())
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("route /x: no destination (expected: .to(upstream) or .handler(h))");
+                .hasMessage("route /x: no destination (expected: .to(upstream), .split(s) or .handler(h))");
         assertThatThrownBy(() -> Route.prefix("/api").id("api").build())
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessage("route api: no destination (expected: .to(upstream) or .handler(h))");
+                .hasMessage("route api: no destination (expected: .to(upstream), .split(s) or .handler(h))");
     }
 
     @Test

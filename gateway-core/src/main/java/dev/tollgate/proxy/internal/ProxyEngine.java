@@ -42,6 +42,7 @@ import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.XnioIoThread;
+import org.xnio.channels.Channels;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
 
@@ -100,6 +101,180 @@ public final class ProxyEngine {
             exchange.dispatch(exchange.isInIoThread() ? SameThreadExecutor.INSTANCE : io,
                     () -> new Call(exchange, upstream).start());
         };
+    }
+
+    /** The marker every mirrored copy carries, so a shadow can tell copies from real traffic. */
+    public static final HttpString X_MIRRORED = HttpString.tryFromString("X-Mirrored");
+
+    /**
+     * Sends a copy of a body-less request to {@code shadow} and discards the answer. The copy is built
+     * from the exchange now, before the primary call proceeds; from then on the exchange is never
+     * touched again, so the shadow's latency or failure cannot reach the client. Call on the thread
+     * that runs the route's terminal handler; the send itself runs on the exchange's IO thread, and
+     * {@code done} runs exactly once on that IO thread when the copy ends (answered, failed, timed out).
+     *
+     * @param exchange a request without a body
+     */
+    public void mirror(HttpServerExchange exchange, UpstreamPool shadow, Runnable done) {
+        EndpointState target = shadow.pick(exchange);
+        if (target == null) {
+            done.run();
+            return;
+        }
+        ClientRequest request = buildRequest(exchange, target.endpoint(), false);
+        request.getRequestHeaders().remove(Headers.TRANSFER_ENCODING);
+        request.getRequestHeaders().put(X_MIRRORED, "true");
+        MirrorCall call = new MirrorCall(target, exchange.getIoThread(), request, done);
+        if (exchange.isInIoThread()) {
+            call.start();
+        } else {
+            exchange.getIoThread().execute(call::start);
+        }
+    }
+
+    /** One mirrored copy: a connection from the shadow's pool, the request, a drained response. IO thread only. */
+    private final class MirrorCall implements ConnectionPool.Waiter {
+        private final EndpointState endpoint;
+        private final ConnectionPool pool;
+        private final ClientRequest request;
+        private final Runnable done;
+        private ClientConnection connection;
+        private Deadlines.Entry timer;
+        private boolean requestSent;
+        private boolean finished;
+
+        MirrorCall(EndpointState endpoint, XnioIoThread io, ClientRequest request, Runnable done) {
+            this.endpoint = endpoint;
+            this.pool = endpoint.pool(io, poolSettings);
+            this.request = request;
+            this.done = done;
+        }
+
+        void start() {
+            endpoint.inFlight().incrementAndGet();
+            pool.acquire(this);
+        }
+
+        @Override
+        public boolean wanted() {
+            return !finished;
+        }
+
+        @Override
+        public void failed(ConnectionPool.Failure failure, IOException cause) {
+            log.debug("mirror to {} got no connection ({}): {}", endpoint, failure, cause.getMessage());
+            finish(false);
+        }
+
+        @Override
+        public void connected(ClientConnection c, boolean reused) {
+            this.connection = c;
+            if (finished) {
+                finish(false);
+                return;
+            }
+            // bounds the whole copy, body included: a shadow that hangs or drips frees its slot in time
+            timer = pool.responseDeadlines().add(() -> {
+                timer = null;
+                log.debug("mirror to {} timed out", endpoint);
+                finish(false);
+            });
+            c.sendRequest(request, new ClientCallback<>() {
+                @Override
+                public void completed(ClientExchange result) {
+                    onStarted(result);
+                }
+
+                @Override
+                public void failed(IOException e) {
+                    log.debug("mirror to {} failed: {}", endpoint, e.toString());
+                    finish(false);
+                }
+            });
+        }
+
+        private void onStarted(ClientExchange result) {
+            if (finished) {
+                return;
+            }
+            result.setResponseListener(new ClientCallback<>() {
+                @Override
+                public void completed(ClientExchange r) {
+                    drain(r.getResponseChannel());
+                }
+
+                @Override
+                public void failed(IOException e) {
+                    log.debug("mirror to {} failed: {}", endpoint, e.toString());
+                    finish(false);
+                }
+            });
+            StreamSinkChannel sink = result.getRequestChannel();
+            try {
+                sink.shutdownWrites();
+                requestSent = true;
+                if (!sink.flush()) {
+                    sink.getWriteSetter().set(ChannelListeners.flushingChannelListener(
+                            ch -> ch.suspendWrites(),
+                            (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> finish(false)));
+                    sink.resumeWrites();
+                }
+            } catch (IOException e) {
+                finish(false);
+            }
+        }
+
+        private void drain(StreamSourceChannel body) {
+            if (finished) {
+                return;
+            }
+            ChannelListener<StreamSourceChannel> reader = new ChannelListener<>() {
+                @Override
+                public void handleEvent(StreamSourceChannel ch) {
+                    if (finished) {
+                        return;
+                    }
+                    try {
+                        long n;
+                        while ((n = Channels.drain(ch, Long.MAX_VALUE)) > 0) {
+                            // discard
+                        }
+                        if (n < 0) {
+                            ch.suspendReads();
+                            ch.getReadSetter().set(null);
+                            finish(true);
+                        } else {
+                            ch.resumeReads();
+                        }
+                    } catch (IOException e) {
+                        finish(false);
+                    }
+                }
+            };
+            body.getReadSetter().set(reader);
+            reader.handleEvent(body);
+        }
+
+        private void finish(boolean clean) {
+            if (finished && connection == null) {
+                return;
+            }
+            boolean first = !finished;
+            finished = true;
+            if (timer != null) {
+                timer.cancel();
+                timer = null;
+            }
+            ClientConnection c = connection;
+            if (c != null) {
+                connection = null;
+                pool.release(c, clean && requestSent);
+            }
+            if (first) {
+                endpoint.inFlight().decrementAndGet();
+                done.run();
+            }
+        }
     }
 
     /** Closes the pools of one endpoint (removed, or the gateway stops), each on its own IO thread. */
@@ -444,81 +619,7 @@ public final class ProxyEngine {
         }
 
         private ClientRequest buildRequest() {
-            RouteMatch match = RouteMatch.of(exchange);
-            String path = match != null ? match.upstreamPath() : rawPath(exchange);
-            String query = exchange.getQueryString();
-            ClientRequest request = new ClientRequest()
-                    .setMethod(exchange.getRequestMethod())
-                    .setPath(query == null || query.isEmpty() ? path : path + "?" + query);
-            request.setProtocol(Protocols.HTTP_1_1);
-            HeaderMap in = exchange.getRequestHeaders();
-            HeaderMap out = request.getRequestHeaders();
-            Set<HttpString> connectionOptions = HopByHop.connectionOptions(in);
-            Peer peer = Peer.of(exchange, options.trustedProxies());
-            boolean trusted = peer.trusted;
-            for (HeaderValues values : in) {
-                HttpString name = values.getHeaderName();
-                // one hash lookup decides for nearly every header: only the listed ones need a closer look
-                if (SET_BY_GATEWAY.contains(name)) {
-                    if (!trusted || !isForwarding(name)) {
-                        continue;
-                    }
-                } else if (!connectionOptions.isEmpty() && connectionOptions.contains(name)) {
-                    continue;
-                }
-                out.putAll(name, values);
-            }
-            // framing is ours to choose: a known length stays fixed, anything else still to come is chunked
-            String length = in.getFirst(Headers.CONTENT_LENGTH);
-            if (length != null) {
-                out.put(Headers.CONTENT_LENGTH, length);
-            } else if (!exchange.isRequestComplete()) {
-                out.put(Headers.TRANSFER_ENCODING, Headers.CHUNKED.toString());
-            }
-            String clientHost = in.getFirst(Headers.HOST);
-            Endpoint target = endpoint.endpoint();
-            if (options.hostHeader() == ProxyOptions.HostHeader.PRESERVE && clientHost != null) {
-                out.put(Headers.HOST, clientHost);
-            } else {
-                out.put(Headers.HOST, target.authority());
-            }
-            addForwarding(out, peer, clientHost);
-            if (viaValue != null) {
-                out.add(VIA, viaValue);
-            }
-            return request;
-        }
-
-        private void addForwarding(HeaderMap out, Peer peer, String clientHost) {
-            boolean trusted = peer.trusted;
-            String proto = exchange.getRequestScheme();
-            String xff = trusted ? out.getFirst(X_FORWARDED_FOR) : null;
-            out.put(X_FORWARDED_FOR, xff == null || xff.isBlank() ? peer.ip : xff + ", " + peer.ip);
-            if (!trusted || !out.contains(X_FORWARDED_PROTO)) {
-                out.put(X_FORWARDED_PROTO, proto);
-            }
-            if (clientHost != null && (!trusted || !out.contains(X_FORWARDED_HOST))) {
-                out.put(X_FORWARDED_HOST, clientHost);
-            }
-            if (!trusted || !out.contains(X_FORWARDED_PORT)) {
-                out.put(X_FORWARDED_PORT, peer.localPort);
-            }
-            StringBuilder fwd = new StringBuilder(128);
-            String existing = trusted ? joined(out, FORWARDED) : null;
-            if (existing != null) {
-                fwd.append(existing).append(", ");
-            }
-            fwd.append(peer.forwardedFor);
-            if (clientHost != null) {
-                // Undertow's parser has already refused a Host with characters outside host[:port]
-                if (clientHost.indexOf(':') >= 0) {
-                    fwd.append(";host=\"").append(clientHost).append('"');
-                } else {
-                    fwd.append(";host=").append(clientHost);
-                }
-            }
-            fwd.append(";proto=").append(proto);
-            out.put(FORWARDED, fwd.toString());
+            return ProxyEngine.this.buildRequest(exchange, endpoint.endpoint(), !exchange.isRequestComplete());
         }
 
         /**
@@ -572,6 +673,89 @@ public final class ProxyEngine {
                 }
             }
         }
+    }
+
+    /**
+     * The request to send upstream for this exchange: method, forwarded path and query, the client's
+     * headers without hop-by-hop ones, framing, Host, forwarding headers and Via. On the exchange's thread.
+     *
+     * @param bodyToCome whether a body without a Content-Length is still to be streamed (then chunked)
+     */
+    private ClientRequest buildRequest(HttpServerExchange exchange, Endpoint target, boolean bodyToCome) {
+        RouteMatch match = RouteMatch.of(exchange);
+        String path = match != null ? match.upstreamPath() : rawPath(exchange);
+        String query = exchange.getQueryString();
+        ClientRequest request = new ClientRequest()
+                .setMethod(exchange.getRequestMethod())
+                .setPath(query == null || query.isEmpty() ? path : path + "?" + query);
+        request.setProtocol(Protocols.HTTP_1_1);
+        HeaderMap in = exchange.getRequestHeaders();
+        HeaderMap out = request.getRequestHeaders();
+        Set<HttpString> connectionOptions = HopByHop.connectionOptions(in);
+        Peer peer = Peer.of(exchange, options.trustedProxies());
+        boolean trusted = peer.trusted;
+        for (HeaderValues values : in) {
+            HttpString name = values.getHeaderName();
+            // one hash lookup decides for nearly every header: only the listed ones need a closer look
+            if (SET_BY_GATEWAY.contains(name)) {
+                if (!trusted || !isForwarding(name)) {
+                    continue;
+                }
+            } else if (!connectionOptions.isEmpty() && connectionOptions.contains(name)) {
+                continue;
+            }
+            out.putAll(name, values);
+        }
+        // framing is ours to choose: a known length stays fixed, anything else still to come is chunked
+        String length = in.getFirst(Headers.CONTENT_LENGTH);
+        if (length != null) {
+            out.put(Headers.CONTENT_LENGTH, length);
+        } else if (bodyToCome) {
+            out.put(Headers.TRANSFER_ENCODING, Headers.CHUNKED.toString());
+        }
+        String clientHost = in.getFirst(Headers.HOST);
+        if (options.hostHeader() == ProxyOptions.HostHeader.PRESERVE && clientHost != null) {
+            out.put(Headers.HOST, clientHost);
+        } else {
+            out.put(Headers.HOST, target.authority());
+        }
+        addForwarding(exchange, out, peer, clientHost);
+        if (viaValue != null) {
+            out.add(VIA, viaValue);
+        }
+        return request;
+    }
+
+    private void addForwarding(HttpServerExchange exchange, HeaderMap out, Peer peer, String clientHost) {
+        boolean trusted = peer.trusted;
+        String proto = exchange.getRequestScheme();
+        String xff = trusted ? out.getFirst(X_FORWARDED_FOR) : null;
+        out.put(X_FORWARDED_FOR, xff == null || xff.isBlank() ? peer.ip : xff + ", " + peer.ip);
+        if (!trusted || !out.contains(X_FORWARDED_PROTO)) {
+            out.put(X_FORWARDED_PROTO, proto);
+        }
+        if (clientHost != null && (!trusted || !out.contains(X_FORWARDED_HOST))) {
+            out.put(X_FORWARDED_HOST, clientHost);
+        }
+        if (!trusted || !out.contains(X_FORWARDED_PORT)) {
+            out.put(X_FORWARDED_PORT, peer.localPort);
+        }
+        StringBuilder fwd = new StringBuilder(128);
+        String existing = trusted ? joined(out, FORWARDED) : null;
+        if (existing != null) {
+            fwd.append(existing).append(", ");
+        }
+        fwd.append(peer.forwardedFor);
+        if (clientHost != null) {
+            // Undertow's parser has already refused a Host with characters outside host[:port]
+            if (clientHost.indexOf(':') >= 0) {
+                fwd.append(";host=\"").append(clientHost).append('"');
+            } else {
+                fwd.append(";host=").append(clientHost);
+            }
+        }
+        fwd.append(";proto=").append(proto);
+        out.put(FORWARDED, fwd.toString());
     }
 
     /** Headers the gateway sets or frames itself; client copies are dropped (forwarding ones kept from trusted peers). */
