@@ -5,6 +5,7 @@ import dev.tollgate.error.ProblemResponder;
 import dev.tollgate.internal.BufferPool;
 import dev.tollgate.internal.Checks;
 import dev.tollgate.internal.Health;
+import dev.tollgate.internal.HealthGate;
 import dev.tollgate.internal.InFlight;
 import dev.tollgate.internal.RequestGuard;
 import dev.tollgate.internal.RoutingHandler;
@@ -18,7 +19,9 @@ import dev.tollgate.route.Versioning;
 import dev.tollgate.route.internal.Router;
 import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
+import dev.tollgate.upstream.internal.ActiveHealthChecker;
 import dev.tollgate.upstream.internal.EndpointState;
+import dev.tollgate.upstream.internal.OutlierListener;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
@@ -84,6 +87,7 @@ public final class Gateway implements AutoCloseable {
     // one pool for listeners, upstream connections and the relay: 16 KiB direct buffers
     private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
     private final WriteStallGuard stallGuard;
+    private final ActiveHealthChecker healthChecker;
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -94,19 +98,24 @@ public final class Gateway implements AutoCloseable {
         this.drainTimeout = b.drainTimeout;
         this.limits = b.limits;
         this.stallGuard = new WriteStallGuard(b.limits.idleTimeout().toNanos());
-        GatewayListener events = GatewayListener.composite(b.listeners);
-        ProxyEngine engine = new ProxyEngine(b.proxy, events, buffers);
-
+        GatewayListener userEvents = GatewayListener.composite(b.listeners);
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
         for (Upstream u : b.upstreams) {
-            pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true)));
+            pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true), userEvents));
         }
         this.upstreams = Map.copyOf(pools);
+        this.healthChecker = new ActiveHealthChecker(pools.values());
+        // attempt outcomes feed passive outlier detection through the same events the sinks see
+        List<GatewayListener> all = new ArrayList<>(b.listeners);
+        all.add(new OutlierListener(pools));
+        GatewayListener events = GatewayListener.composite(all);
+        ProxyEngine engine = new ProxyEngine(b.proxy, events, buffers);
 
         List<Route> routes = new ArrayList<>();
         Map<Route, HttpHandler> chains = new LinkedHashMap<>();
         for (Route r : b.uniqueIds()) {
-            HttpHandler terminal = r.handler() != null ? r.handler() : engine.handlerFor(pools.get(r.upstream()));
+            HttpHandler terminal = r.handler() != null ? r.handler()
+                    : HealthGate.wrap(pools.get(r.upstream()), engine.handlerFor(pools.get(r.upstream())), events);
             chains.put(r, Middleware.chain(r.middleware(), terminal));
             routes.add(r);
         }
@@ -182,6 +191,7 @@ public final class Gateway implements AutoCloseable {
                 throw new UncheckedIOException(new IOException("could not bind " + host + ":" + port
                         + (adminPort != null ? " / admin " + adminPort : "") + ": " + e.getMessage(), e));
             }
+            healthChecker.start();
             log.info("gateway listening on {}:{}{} with upstreams {}", host, boundPort,
                     adminServer != null ? " (admin on " + boundAdminPort + ")" : "", new TreeSet<>(upstreams.keySet()));
             return this;
@@ -320,6 +330,7 @@ public final class Gateway implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 drained = false;
             }
+            healthChecker.close();
             if (!drained) {
                 log.warn("gateway stopped with {} request(s) still in flight after {}", inFlight.count(), drain);
             }
