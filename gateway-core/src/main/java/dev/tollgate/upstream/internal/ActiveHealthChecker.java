@@ -72,7 +72,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
         return !pools.isEmpty();
     }
 
-    /** Schedules the first round of every upstream within one interval. */
+    /** Schedules the first round of every upstream within a tenth of its interval. Called once, by {@code Gateway.start()}. */
     public void start() {
         for (UpstreamPool p : pools) {
             HealthCheck hc = p.healthCheck().orElseThrow();
