@@ -5,6 +5,7 @@ import dev.tollgate.error.ProblemResponder;
 import dev.tollgate.internal.BufferPool;
 import dev.tollgate.internal.Checks;
 import dev.tollgate.internal.Health;
+import dev.tollgate.internal.HealthGate;
 import dev.tollgate.internal.InFlight;
 import dev.tollgate.internal.RequestGuard;
 import dev.tollgate.internal.RoutingHandler;
@@ -21,7 +22,9 @@ import dev.tollgate.route.internal.SplitHandler;
 import dev.tollgate.proxy.internal.MirrorHandler;
 import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
+import dev.tollgate.upstream.internal.ActiveHealthChecker;
 import dev.tollgate.upstream.internal.EndpointState;
+import dev.tollgate.upstream.internal.OutlierListener;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
@@ -87,6 +90,7 @@ public final class Gateway implements AutoCloseable {
     // one pool for listeners, upstream connections and the relay: 16 KiB direct buffers
     private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
     private final WriteStallGuard stallGuard;
+    private final ActiveHealthChecker healthChecker;
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -97,22 +101,27 @@ public final class Gateway implements AutoCloseable {
         this.drainTimeout = b.drainTimeout;
         this.limits = b.limits;
         this.stallGuard = new WriteStallGuard(b.limits.idleTimeout().toNanos());
-        GatewayListener events = GatewayListener.composite(b.listeners);
-        ProxyEngine engine = new ProxyEngine(b.proxy, events, buffers);
-
+        GatewayListener userEvents = GatewayListener.composite(b.listeners);
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
         for (Upstream u : b.upstreams) {
-            pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true)));
+            pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true), userEvents));
         }
         this.upstreams = Map.copyOf(pools);
+        this.healthChecker = new ActiveHealthChecker(pools.values());
+        // attempt outcomes feed passive outlier detection through the same events the sinks see
+        List<GatewayListener> all = new ArrayList<>(b.listeners);
+        all.add(new OutlierListener(pools));
+        GatewayListener events = GatewayListener.composite(all);
+        ProxyEngine engine = new ProxyEngine(b.proxy, events, buffers);
 
         List<Route> routes = new ArrayList<>();
         Map<Route, HttpHandler> chains = new LinkedHashMap<>();
         for (Route r : b.uniqueIds()) {
             HttpHandler terminal = r.handler() != null ? r.handler()
                     : r.split() != null ? new SplitHandler(r.split(), r.split().sides().stream()
-                            .map(side -> engine.handlerFor(pools.get(side.upstream()))).toList())
-                    : engine.handlerFor(pools.get(r.upstream()));
+                            .map(side -> HealthGate.wrap(pools.get(side.upstream()), engine.handlerFor(pools.get(side.upstream())), events))
+                            .toList())
+                    : HealthGate.wrap(pools.get(r.upstream()), engine.handlerFor(pools.get(r.upstream())), events);
             if (r.mirror() != null) {
                 terminal = new MirrorHandler(terminal, r.mirror(), pools.get(r.mirror().upstream()), engine);
             }
@@ -191,6 +200,7 @@ public final class Gateway implements AutoCloseable {
                 throw new UncheckedIOException(new IOException("could not bind " + host + ":" + port
                         + (adminPort != null ? " / admin " + adminPort : "") + ": " + e.getMessage(), e));
             }
+            healthChecker.start();
             log.info("gateway listening on {}:{}{} with upstreams {}", host, boundPort,
                     adminServer != null ? " (admin on " + boundAdminPort + ")" : "", new TreeSet<>(upstreams.keySet()));
             return this;
@@ -329,6 +339,7 @@ public final class Gateway implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 drained = false;
             }
+            healthChecker.close();
             if (!drained) {
                 log.warn("gateway stopped with {} request(s) still in flight after {}", inFlight.count(), drain);
             }

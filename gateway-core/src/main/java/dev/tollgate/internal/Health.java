@@ -19,8 +19,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * {@code /health} (liveness: the process serves requests) and {@code /ready} (readiness: not draining,
- * and each required upstream has an endpoint that accepts a TCP connection). The readiness probe
- * connects, so it runs on a worker thread; its result is cached for a second so a busy probe rate does
+ * and each required upstream has an available endpoint). An endpoint counts when it is available by
+ * its health state (active check, outlier detection); for an upstream without an active check it must
+ * also accept a TCP connection. That probe connects, so it runs on a worker thread; its result is cached for a second so a busy probe rate does
  * not turn into a connect storm.
  */
 public final class Health {
@@ -95,9 +96,14 @@ public final class Health {
         for (UpstreamPool u : upstreams) {
             EndpointState[] states = u.states();
             int reachable = 0;
-            for (EndpointState s : states) {
-                if (reachable(s.endpoint())) {
-                    reachable++;
+            if (u.healthCheck().isPresent()) {
+                reachable = u.availableCount();
+            } else {
+                u.availableCount(); // ends ejections whose time is over
+                for (EndpointState s : states) {
+                    if (s.available() && reachable(s.endpoint())) {
+                        reachable++;
+                    }
                 }
             }
             out.put(u.name(), new int[]{reachable, states.length, u.required() ? 1 : 0});

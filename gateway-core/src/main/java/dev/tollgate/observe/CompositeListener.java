@@ -61,4 +61,15 @@ final class CompositeListener implements GatewayListener {
             }
         }
     }
+
+    @Override
+    public void endpointHealthChanged(String upstream, Endpoint endpoint, boolean available, String reason) {
+        for (GatewayListener l : listeners) {
+            try {
+                l.endpointHealthChanged(upstream, endpoint, available, reason);
+            } catch (RuntimeException e) {
+                log.warn("listener {} failed on endpointHealthChanged", l, e);
+            }
+        }
+    }
 }

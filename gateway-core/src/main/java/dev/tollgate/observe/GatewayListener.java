@@ -32,6 +32,16 @@ public interface GatewayListener {
                                   AttemptOutcome outcome, int status, long durationNanos) {
     }
 
+    /**
+     * An endpoint of {@code upstream} started ({@code available}) or stopped taking traffic: its active
+     * health check passed or failed enough times in a row, outlier detection ejected it, or its
+     * ejection time ran out. {@code reason} says which, for logs. Runs on the thread that decided: a
+     * health-check thread of the gateway, or an IO thread (an attempt's outcome, or the first pick
+     * after an ejection ended). Must not block.
+     */
+    default void endpointHealthChanged(String upstream, Endpoint endpoint, boolean available, String reason) {
+    }
+
     /** A listener that forwards to several, in order. */
     static GatewayListener composite(List<GatewayListener> listeners) {
         List<GatewayListener> all = List.copyOf(listeners);

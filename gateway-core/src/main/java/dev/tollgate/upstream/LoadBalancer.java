@@ -21,7 +21,10 @@ public interface LoadBalancer {
 
     /**
      * Builds the picker for one endpoint set. Called on the thread that changes the set (the builder's,
-     * or the caller of {@link UpstreamPool#replaceEndpoints}), never concurrently for one upstream.
+     * or the caller of {@link UpstreamPool#replaceEndpoints}), and again over the available subset
+     * whenever an endpoint's availability changes (a health-check thread, or an IO thread when outlier
+     * detection ejects or returns one); never concurrently for one upstream. A picker refused for a
+     * subset falls back to the picker over all endpoints.
      *
      * @param candidates the endpoints of the new set in their order; never empty, unmodifiable; the
      *        index a picker returns refers to this list

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The spec of a named upstream: its initial endpoints and whether readiness depends on it.
@@ -16,12 +17,18 @@ public final class Upstream {
     private final List<Endpoint> endpoints;
     private final boolean required;
     private final LoadBalancer loadBalancer;
+    private final HealthCheck healthCheck;
+    private final OutlierDetection outlierDetection;
+    private final NoneHealthy whenNoneHealthy;
 
     private Upstream(Builder b) {
         this.name = b.name;
         this.endpoints = List.copyOf(b.endpoints);
         this.required = b.required;
         this.loadBalancer = b.loadBalancer;
+        this.healthCheck = b.healthCheck;
+        this.outlierDetection = b.outlierDetection;
+        this.whenNoneHealthy = b.whenNoneHealthy;
     }
 
     /**
@@ -53,6 +60,24 @@ public final class Upstream {
         return loadBalancer;
     }
 
+    /** The active health check, if any. Default: none. */
+    public Optional<HealthCheck> healthCheck() {
+        return Optional.ofNullable(healthCheck);
+    }
+
+    /** Passive outlier detection. Default {@link OutlierDetection#ofDefaults()}. */
+    public OutlierDetection outlierDetection() {
+        return outlierDetection;
+    }
+
+    /**
+     * What happens when no endpoint is available. Default {@link NoneHealthy#PANIC}: a single-endpoint
+     * upstream whose only endpoint was ejected keeps being served rather than failing every request.
+     */
+    public NoneHealthy whenNoneHealthy() {
+        return whenNoneHealthy;
+    }
+
     @Override
     public String toString() {
         return "Upstream[" + name + " " + endpoints + " " + loadBalancer + "]";
@@ -64,6 +89,9 @@ public final class Upstream {
         private final List<Endpoint> endpoints = new ArrayList<>();
         private boolean required = true;
         private LoadBalancer loadBalancer = LoadBalancer.weightedRoundRobin();
+        private HealthCheck healthCheck;
+        private OutlierDetection outlierDetection = OutlierDetection.ofDefaults();
+        private NoneHealthy whenNoneHealthy = NoneHealthy.PANIC;
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -103,6 +131,34 @@ public final class Upstream {
         /** How requests are spread over the endpoints. Default {@link LoadBalancer#weightedRoundRobin()}. */
         public Builder loadBalancer(LoadBalancer loadBalancer) {
             this.loadBalancer = Objects.requireNonNull(loadBalancer, "loadBalancer");
+            return this;
+        }
+
+        /** Checks every endpoint actively; unhealthy endpoints get no traffic. Default: no active check. */
+        public Builder healthCheck(HealthCheck healthCheck) {
+            this.healthCheck = Objects.requireNonNull(healthCheck, "healthCheck");
+            return this;
+        }
+
+        /** Like {@link #healthCheck(HealthCheck)}. */
+        public Builder healthCheck(HealthCheck.Builder healthCheck) {
+            return healthCheck(healthCheck.build());
+        }
+
+        /** Passive ejection of failing endpoints. Default {@link OutlierDetection#ofDefaults()} (on). */
+        public Builder outlierDetection(OutlierDetection outlierDetection) {
+            this.outlierDetection = Objects.requireNonNull(outlierDetection, "outlierDetection");
+            return this;
+        }
+
+        /** Like {@link #outlierDetection(OutlierDetection)}. */
+        public Builder outlierDetection(OutlierDetection.Builder outlierDetection) {
+            return outlierDetection(outlierDetection.build());
+        }
+
+        /** What to do when no endpoint is available. Default {@link NoneHealthy#PANIC}. */
+        public Builder whenNoneHealthy(NoneHealthy choice) {
+            this.whenNoneHealthy = Objects.requireNonNull(choice, "whenNoneHealthy");
             return this;
         }
 

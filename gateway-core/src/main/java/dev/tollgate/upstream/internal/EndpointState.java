@@ -5,6 +5,7 @@ import org.xnio.XnioIoThread;
 
 import java.util.Collection;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,6 +19,29 @@ public final class EndpointState {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ConcurrentHashMap<XnioIoThread, ConnectionPool> pools = new ConcurrentHashMap<>();
 
+    // health: the counters of the passive detector are touched on IO threads without a lock; the rest
+    // is written only under the owning pool's lock (UpstreamPool) and read through its snapshots
+    /** 5xx responses in a row (outlier detection). */
+    public final AtomicInteger consecutive5xx = new AtomicInteger();
+    /** Connect failures, timeouts and resets in a row (outlier detection). */
+    public final AtomicInteger consecutiveGatewayFailures = new AtomicInteger();
+    /** Whether an active check of this endpoint is under way; keeps checks from piling up. */
+    public final AtomicBoolean checkInFlight = new AtomicBoolean();
+    /** Healthy by the active check; true until a check says otherwise. Under the pool's lock. */
+    public volatile boolean checkHealthy = true;
+    /** Passed and failed checks in a row. Under the pool's lock. */
+    public int checkPasses;
+    public int checkFailures;
+    /** Ejected by outlier detection, until {@link #ejectedUntilNanos} ({@code System.nanoTime()}). Under the pool's lock. */
+    public volatile boolean ejected;
+    public long ejectedUntilNanos;
+    /** Times ejected (decays while in); when the last ejection ended. Under the pool's lock. */
+    public int ejectionCount;
+    public long returnedAtNanos;
+    /** Availability last reported to listeners, and why it last changed. Under the pool's lock. */
+    public boolean reportedAvailable = true;
+    public String reason = "";
+
     public EndpointState(Endpoint endpoint) {
         this.endpoint = endpoint;
     }
@@ -29,6 +53,11 @@ public final class EndpointState {
     /** Updates the spec for a kept endpoint (same URI, maybe another weight). */
     public void endpoint(Endpoint endpoint) {
         this.endpoint = endpoint;
+    }
+
+    /** Whether the endpoint may get traffic: healthy by its check (if any) and not ejected. */
+    public boolean available() {
+        return checkHealthy && !ejected;
     }
 
     public boolean removed() {
