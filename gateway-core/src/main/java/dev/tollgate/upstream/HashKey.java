@@ -16,7 +16,8 @@ import java.util.Objects;
 public final class HashKey {
 
     /** The hash a key yields when the request lacks it; real hashes never take this value. */
-    static final long MISSING = 0;
+    /** The hash of a request that does not carry the key; real hashes never take this value. */
+    public static final long MISSING = 0;
 
     @FunctionalInterface
     private interface Hasher {
@@ -91,8 +92,11 @@ public final class HashKey {
         });
     }
 
-    /** The key's 64-bit hash for this request, or {@link #MISSING}. */
-    long hash(HttpServerExchange exchange) {
+    /**
+     * The key's 64-bit hash for this request, or {@link #MISSING} when the request does not carry
+     * the key. IO thread; does not block.
+     */
+    public long hash(HttpServerExchange exchange) {
         return hasher.hash(exchange);
     }
 

@@ -8,10 +8,6 @@ import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
-import java.lang.reflect.Method;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,23 +22,6 @@ public final class SplitHandler implements HttpHandler {
     /** Cycles longer than this are not precomputed; the split then draws at random by weight. */
     static final int MAX_CYCLE = 1 << 16;
 
-    /** The value of {@link HashKey}'s missing-key hash, which real hashes never take. */
-    private static final long MISSING = 0;
-
-    // HashKey.hash(exchange) is package-private to dev.tollgate.upstream; until it is public this
-    // borrows it through a method handle resolved once (a static final handle inlines like a call)
-    private static final MethodHandle HASH;
-
-    static {
-        try {
-            Method m = HashKey.class.getDeclaredMethod("hash", HttpServerExchange.class);
-            m.setAccessible(true);
-            HASH = MethodHandles.lookup().unreflect(m)
-                    .asType(MethodType.methodType(long.class, HashKey.class, HttpServerExchange.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final String[] names;
     private final HttpHandler[] sides;
@@ -144,8 +123,8 @@ public final class SplitHandler implements HttpHandler {
             }
         }
         if (side < 0 && sticky != null) {
-            long h = hash(sticky, exchange);
-            if (h != MISSING) {
+            long h = sticky.hash(exchange);
+            if (h != HashKey.MISSING) {
                 side = slot(h);
                 reason = SplitDecision.Reason.STICKY;
             }
@@ -193,13 +172,4 @@ public final class SplitHandler implements HttpHandler {
         return cumulative.length - 1;
     }
 
-    private static long hash(HashKey key, HttpServerExchange exchange) {
-        try {
-            return (long) HASH.invokeExact(key, exchange);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
 }
