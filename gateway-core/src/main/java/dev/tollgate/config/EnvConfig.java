@@ -4,6 +4,7 @@ import dev.tollgate.Gateway;
 import dev.tollgate.route.Route;
 import dev.tollgate.upstream.Endpoint;
 import dev.tollgate.upstream.HashKey;
+import dev.tollgate.upstream.HealthCheck;
 import dev.tollgate.upstream.LoadBalancer;
 import dev.tollgate.upstream.Upstream;
 
@@ -26,6 +27,8 @@ import java.util.Objects;
  *   <tr><td>GATEWAY_LOAD_BALANCER</td><td>least-request</td><td>round-robin, weighted-round-robin,
  *       least-request, random, or consistent-hash:header:NAME / consistent-hash:cookie:NAME /
  *       consistent-hash:client-address / consistent-hash:path</td></tr>
+ *   <tr><td>GATEWAY_HEALTH_CHECK_PATH</td><td>unset</td><td>when set, every target is checked with
+ *       GET on this path (5 s interval, 1 s timeout, 2xx/3xx healthy); outlier detection is always on</td></tr>
  *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
  *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
  *   <tr><td>GATEWAY_TRUSTED_PROXIES</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
@@ -89,6 +92,10 @@ public final class EnvConfig {
         Upstream.Builder upstream = Upstream.builder(BACKEND_UPSTREAM);
         for (String target : backendTarget().split(",")) {
             apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(endpoint(target.trim())));
+        }
+        String healthPath = value("GATEWAY_HEALTH_CHECK_PATH");
+        if (healthPath != null) {
+            apply("GATEWAY_HEALTH_CHECK_PATH", () -> upstream.healthCheck(HealthCheck.http(healthPath)));
         }
         String balancer = value("GATEWAY_LOAD_BALANCER");
         apply("GATEWAY_LOAD_BALANCER", () -> upstream.loadBalancer(loadBalancer(balancer == null ? "least-request" : balancer)));

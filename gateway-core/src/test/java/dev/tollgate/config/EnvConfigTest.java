@@ -108,4 +108,15 @@ class EnvConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("GATEWAY_LOAD_BALANCER='fastest': 'fastest' is not a load balancer (expected: round-robin,");
     }
+
+    @Test
+    void healthCheckPath() {
+        Gateway gateway = EnvConfig.of(Map.of("GATEWAY_HEALTH_CHECK_PATH", "/healthz")).toBuilder().build();
+        assertThat(gateway.upstream("backend").healthCheck()).hasValueSatisfying(
+                check -> assertThat(check.path()).isEqualTo("/healthz"));
+        assertThat(EnvConfig.of(Map.of()).toBuilder().build().upstream("backend").healthCheck()).isEmpty();
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_HEALTH_CHECK_PATH", "healthz")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("GATEWAY_HEALTH_CHECK_PATH='healthz': ");
+    }
 }
