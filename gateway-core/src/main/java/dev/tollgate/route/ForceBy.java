@@ -1,5 +1,8 @@
 package dev.tollgate.route;
 
+import dev.tollgate.internal.Checks;
+import dev.tollgate.internal.Cookies;
+
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 
@@ -28,7 +31,7 @@ public final class ForceBy {
      */
     public static ForceBy header(String name) {
         Objects.requireNonNull(name, "name");
-        if (!isToken(name)) {
+        if (!Checks.isToken(name)) {
             throw new IllegalArgumentException("forceBy.header: '" + name + "' (expected: a header name, e.g. X-Canary)");
         }
         return new ForceBy("header " + name, HttpString.tryFromString(name), null);
@@ -41,7 +44,7 @@ public final class ForceBy {
      */
     public static ForceBy cookie(String name) {
         Objects.requireNonNull(name, "name");
-        if (!isToken(name)) {
+        if (!Checks.isToken(name)) {
             throw new IllegalArgumentException("forceBy.cookie: '" + name + "' (expected: an RFC 6265 token, e.g. canary)");
         }
         return new ForceBy("cookie " + name, null, name);
@@ -55,20 +58,6 @@ public final class ForceBy {
         return Cookies.value(exchange, cookie);
     }
 
-    private static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     @Override
     public String toString() {

@@ -1,5 +1,6 @@
 package dev.tollgate.route;
 
+import dev.tollgate.internal.Cookies;
 import dev.tollgate.middleware.Middleware;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;

@@ -1,9 +1,10 @@
 package dev.tollgate.upstream;
 
+import dev.tollgate.internal.Cookies;
+
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ResponseCommitListener;
 import io.undertow.util.AttachmentKey;
-import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 
 import java.util.Arrays;
@@ -385,78 +386,15 @@ final class Balancers {
 
     // --- cookies and hashing ---------------------------------------------------------------------
 
-    /** The value of the first cookie with this name in the request's Cookie headers, unquoted, or null. */
+    /** The value of the first cookie with this name, unquoted, or null. */
     static String cookieValue(HttpServerExchange exchange, String name) {
-        HeaderValues headers = exchange.getRequestHeaders().get(Headers.COOKIE);
-        if (headers == null) {
-            return null;
-        }
-        for (int i = 0; i < headers.size(); i++) {
-            String header = headers.get(i);
-            int start = findCookie(header, name);
-            if (start >= 0) {
-                int end = valueEnd(header, start);
-                int[] span = unquote(header, start, end);
-                return header.substring(span[0], span[1]);
-            }
-        }
-        return null;
+        return Cookies.value(exchange, name);
     }
 
-    /** Hashes a cookie's value in place; {@link HashKey#MISSING} when there is no such cookie. */
+    /** Hashes a cookie's value; {@link HashKey#MISSING} when there is no such cookie. */
     static long hashCookie(HttpServerExchange exchange, String name) {
-        HeaderValues headers = exchange.getRequestHeaders().get(Headers.COOKIE);
-        if (headers == null) {
-            return HashKey.MISSING;
-        }
-        for (int i = 0; i < headers.size(); i++) {
-            String header = headers.get(i);
-            int start = findCookie(header, name);
-            if (start >= 0) {
-                int end = valueEnd(header, start);
-                if (end - start >= 2 && header.charAt(start) == '"' && header.charAt(end - 1) == '"') {
-                    return hash(header, start + 1, end - 1);
-                }
-                return hash(header, start, end);
-            }
-        }
-        return HashKey.MISSING;
-    }
-
-    /** Where the value of cookie {@code name} starts in a Cookie header, or -1. */
-    private static int findCookie(String header, String name) {
-        int n = header.length();
-        int i = 0;
-        while (i < n) {
-            while (i < n && (header.charAt(i) == ' ' || header.charAt(i) == '\t')) {
-                i++;
-            }
-            if (header.startsWith(name, i) && i + name.length() < n && header.charAt(i + name.length()) == '=') {
-                return i + name.length() + 1;
-            }
-            int semi = header.indexOf(';', i);
-            if (semi < 0) {
-                return -1;
-            }
-            i = semi + 1;
-        }
-        return -1;
-    }
-
-    private static int valueEnd(String header, int start) {
-        int semi = header.indexOf(';', start);
-        int end = semi < 0 ? header.length() : semi;
-        while (end > start && (header.charAt(end - 1) == ' ' || header.charAt(end - 1) == '\t')) {
-            end--;
-        }
-        return end;
-    }
-
-    private static int[] unquote(String header, int start, int end) {
-        if (end - start >= 2 && header.charAt(start) == '"' && header.charAt(end - 1) == '"') {
-            return new int[] {start + 1, end - 1};
-        }
-        return new int[] {start, end};
+        String value = Cookies.value(exchange, name);
+        return value == null ? HashKey.MISSING : hash(value, 0, value.length());
     }
 
     /** FNV-1a over the chars, then murmur3's finalizer for avalanche; never {@link HashKey#MISSING}. */
@@ -481,19 +419,4 @@ final class Balancers {
         return h == HashKey.MISSING ? 1 : h;
     }
 
-    /** Whether {@code s} is an HTTP token (RFC 9110 5.6.2), which also makes it a valid cookie name. */
-    static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

@@ -1,5 +1,7 @@
 package dev.tollgate.upstream;
 
+import dev.tollgate.internal.Checks;
+
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 
@@ -39,7 +41,7 @@ public final class HashKey {
      */
     public static HashKey header(String name) {
         Objects.requireNonNull(name, "name");
-        if (!Balancers.isToken(name)) {
+        if (!Checks.isToken(name)) {
             throw new IllegalArgumentException("hashKey.header: '" + name + "' (expected: a header name, e.g. X-User-Id)");
         }
         HttpString header = HttpString.tryFromString(name);
@@ -56,7 +58,7 @@ public final class HashKey {
      */
     public static HashKey cookie(String name) {
         Objects.requireNonNull(name, "name");
-        if (!Balancers.isToken(name)) {
+        if (!Checks.isToken(name)) {
             throw new IllegalArgumentException("hashKey.cookie: '" + name + "' (expected: an RFC 6265 token, e.g. session)");
         }
         return new HashKey("cookie " + name, exchange -> Balancers.hashCookie(exchange, name));

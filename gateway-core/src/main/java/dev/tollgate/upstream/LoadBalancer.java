@@ -1,5 +1,7 @@
 package dev.tollgate.upstream;
 
+import dev.tollgate.internal.Checks;
+
 import io.undertow.server.HttpServerExchange;
 
 import java.util.List;
@@ -104,7 +106,7 @@ public interface LoadBalancer {
     static LoadBalancer sticky(String cookieName, LoadBalancer fallback) {
         Objects.requireNonNull(cookieName, "cookieName");
         Objects.requireNonNull(fallback, "fallback");
-        if (!Balancers.isToken(cookieName)) {
+        if (!Checks.isToken(cookieName)) {
             throw new IllegalArgumentException("sticky.cookieName: '" + cookieName + "' (expected: an RFC 6265 token, e.g. TG_STICKY)");
         }
         return new Balancers.Sticky(cookieName, fallback);

@@ -1,21 +1,22 @@
-package dev.tollgate.route;
+package dev.tollgate.internal;
 
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 
 /**
- * Looks up one cookie in the {@code Cookie} header(s) in place: no cookie map, no substrings.
+ * Looks up one cookie in the {@code Cookie} header(s) in place: no cookie map, no substrings. The one
+ * cookie reader of the gateway (route predicates, canary forcing, sticky sessions, hash keys).
  * Lenient like browsers: pairs split on ';', blanks around names and values ignored, a value in
  * double quotes compared without them, pairs without '=' skipped.
  */
-final class Cookies {
+public final class Cookies {
 
     private Cookies() {
     }
 
     /** Whether a cookie {@code name} is present and, if {@code value} is not null, has that value. */
-    static boolean has(HttpServerExchange exchange, String name, String value) {
+    public static boolean has(HttpServerExchange exchange, String name, String value) {
         HeaderValues headers = exchange.getRequestHeaders().get(Headers.COOKIE);
         if (headers == null) {
             return false;
@@ -29,7 +30,7 @@ final class Cookies {
     }
 
     /** The value of cookie {@code name} (without surrounding double quotes), or null when absent. */
-    static String value(HttpServerExchange exchange, String name) {
+    public static String value(HttpServerExchange exchange, String name) {
         HeaderValues headers = exchange.getRequestHeaders().get(Headers.COOKIE);
         if (headers == null) {
             return null;
@@ -63,7 +64,7 @@ final class Cookies {
         return null;
     }
 
-    static boolean has(String header, String name, String value) {
+    public static boolean has(String header, String name, String value) {
         int n = header.length();
         int start = 0;
         while (start < n) {
