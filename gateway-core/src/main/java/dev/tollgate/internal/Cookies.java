@@ -37,36 +37,36 @@ public final class Cookies {
         }
         for (int i = 0; i < headers.size(); i++) {
             String header = headers.get(i);
-            int n = header.length();
-            int start = 0;
-            while (start < n) {
-                int end = header.indexOf(';', start);
-                if (end < 0) {
-                    end = n;
-                }
-                int eq = header.indexOf('=', start);
-                if (eq >= 0 && eq < end) {
-                    int ns = skipBlanks(header, start, eq);
-                    int ne = trimBlanks(header, ns, eq);
-                    if (ne - ns == name.length() && header.regionMatches(ns, name, 0, name.length())) {
-                        int vs = skipBlanks(header, eq + 1, end);
-                        int ve = trimBlanks(header, vs, end);
-                        if (ve - vs >= 2 && header.charAt(vs) == '"' && header.charAt(ve - 1) == '"') {
-                            vs++;
-                            ve--;
-                        }
-                        return header.substring(vs, ve);
-                    }
-                }
-                start = end + 1;
+            long span = find(header, name, 0);
+            if (span >= 0) {
+                return header.substring(valueStart(span), valueEnd(span));
             }
         }
         return null;
     }
 
+    /** Whether this {@code Cookie} header has a cookie {@code name} (with {@code value}, unless null). */
     public static boolean has(String header, String name, String value) {
+        for (long span = find(header, name, 0); span >= 0; span = find(header, name, pairEnd(header, valueEnd(span)))) {
+            if (value == null) {
+                return true;
+            }
+            int vs = valueStart(span);
+            int ve = valueEnd(span);
+            if (ve - vs == value.length() && header.regionMatches(vs, value, 0, value.length())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The next pair named {@code name} at or after {@code from}: its value's span, unquoted and
+     * trimmed, packed as {@code start << 32 | end}; -1 when there is none.
+     */
+    private static long find(String header, String name, int from) {
         int n = header.length();
-        int start = 0;
+        int start = from;
         while (start < n) {
             int end = header.indexOf(';', start);
             if (end < 0) {
@@ -77,23 +77,32 @@ public final class Cookies {
                 int ns = skipBlanks(header, start, eq);
                 int ne = trimBlanks(header, ns, eq);
                 if (ne - ns == name.length() && header.regionMatches(ns, name, 0, name.length())) {
-                    if (value == null) {
-                        return true;
-                    }
                     int vs = skipBlanks(header, eq + 1, end);
                     int ve = trimBlanks(header, vs, end);
                     if (ve - vs >= 2 && header.charAt(vs) == '"' && header.charAt(ve - 1) == '"') {
                         vs++;
                         ve--;
                     }
-                    if (ve - vs == value.length() && header.regionMatches(vs, value, 0, value.length())) {
-                        return true;
-                    }
+                    return ((long) vs << 32) | ve;
                 }
             }
             start = end + 1;
         }
-        return false;
+        return -1;
+    }
+
+    private static int valueStart(long span) {
+        return (int) (span >>> 32);
+    }
+
+    private static int valueEnd(long span) {
+        return (int) span;
+    }
+
+    // where the scan for the next pair resumes: after the ';' that ends this one
+    private static int pairEnd(String header, int valueEnd) {
+        int semi = header.indexOf(';', valueEnd);
+        return semi < 0 ? header.length() : semi + 1;
     }
 
     private static int skipBlanks(String s, int from, int to) {

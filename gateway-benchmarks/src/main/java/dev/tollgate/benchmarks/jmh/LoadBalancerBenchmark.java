@@ -9,8 +9,6 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import io.undertow.util.Methods;
-import io.undertow.util.Protocols;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -60,22 +58,9 @@ public class LoadBalancerBenchmark {
         picker = spec.build().loadBalancer().picker(pool.candidates());
         pool.states()[0].inFlight().set(3);
 
-        exchange = new HttpServerExchange(new StubConnection());
-        exchange.setProtocol(Protocols.HTTP_1_1);
-        exchange.setRequestMethod(Methods.GET);
-        exchange.setRequestURI("/api/v1/orders/42");
-        exchange.setRequestPath("/api/v1/orders/42");
+        exchange = BenchExchanges.browserGet();
         var h = exchange.getRequestHeaders();
-        h.put(Headers.HOST, "api.example.com");
-        h.put(Headers.USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0");
-        h.put(Headers.ACCEPT, "application/json, text/plain, */*");
-        h.put(Headers.ACCEPT_ENCODING, "gzip, deflate, br");
-        h.put(Headers.ACCEPT_LANGUAGE, "en-US,en;q=0.9,de;q=0.8");
         h.put(HttpString.tryFromString("X-User-Id"), "user-8f3a2c91");
-        h.put(HttpString.tryFromString("X-Request-ID"), "6f1c2b9e-3d4a-4e5f-8a7b-9c0d1e2f3a4b");
-        h.put(Headers.CONNECTION, "keep-alive");
-        h.put(Headers.X_FORWARDED_FOR, "203.0.113.7, 198.51.100.23");
-        h.put(Headers.CONTENT_LENGTH, "0");
         h.put(Headers.ACCEPT_CHARSET, "utf-8");
         // the sticky cookie the gateway issues to a new client (the Set-Cookie value it would send,
         // read from the package-private attachment, as a StubConnection cannot commit a response)
