@@ -319,7 +319,10 @@ public final class ProxyEngine {
             endpoint = upstream.pick(exchange);
             if (endpoint == null) {
                 events.attemptCompleted(exchange, upstream.name(), null, 1, AttemptOutcome.NO_ENDPOINT, 0, 0);
-                ProblemResponder.send(exchange, Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' has no endpoints"));
+                // the last endpoint may have turned unavailable after the health gate let the request in
+                ProblemResponder.send(exchange, upstream.noneAvailable()
+                        ? Problem.NO_HEALTHY_ENDPOINT.withDetail("no endpoint of upstream '" + upstream.name() + "' is healthy")
+                        : Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' has no endpoints"));
                 return;
             }
             endpoint.inFlight().incrementAndGet();
