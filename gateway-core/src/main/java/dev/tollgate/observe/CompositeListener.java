@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Fans events out to several listeners; one that throws does not stop the others. */
 final class CompositeListener implements GatewayListener {
@@ -17,59 +18,39 @@ final class CompositeListener implements GatewayListener {
         this.listeners = listeners.toArray(GatewayListener[]::new);
     }
 
-    @Override
-    public void requestStarted(HttpServerExchange exchange) {
+    private void each(String event, Consumer<GatewayListener> call) {
         for (GatewayListener l : listeners) {
             try {
-                l.requestStarted(exchange);
+                call.accept(l);
             } catch (RuntimeException e) {
-                log.warn("listener {} failed on requestStarted", l, e);
+                log.warn("listener {} failed on {}", l, event, e);
             }
         }
+    }
+
+    @Override
+    public void requestStarted(HttpServerExchange exchange) {
+        each("requestStarted", l -> l.requestStarted(exchange));
     }
 
     @Override
     public void requestCompleted(HttpServerExchange exchange, int status, long durationNanos) {
-        for (GatewayListener l : listeners) {
-            try {
-                l.requestCompleted(exchange, status, durationNanos);
-            } catch (RuntimeException e) {
-                log.warn("listener {} failed on requestCompleted", l, e);
-            }
-        }
+        each("requestCompleted", l -> l.requestCompleted(exchange, status, durationNanos));
     }
 
     @Override
     public void attemptStarted(HttpServerExchange exchange, String upstream, Endpoint endpoint, int attempt) {
-        for (GatewayListener l : listeners) {
-            try {
-                l.attemptStarted(exchange, upstream, endpoint, attempt);
-            } catch (RuntimeException e) {
-                log.warn("listener {} failed on attemptStarted", l, e);
-            }
-        }
+        each("attemptStarted", l -> l.attemptStarted(exchange, upstream, endpoint, attempt));
     }
 
     @Override
     public void attemptCompleted(HttpServerExchange exchange, String upstream, Endpoint endpoint, int attempt,
                                  AttemptOutcome outcome, int status, long durationNanos) {
-        for (GatewayListener l : listeners) {
-            try {
-                l.attemptCompleted(exchange, upstream, endpoint, attempt, outcome, status, durationNanos);
-            } catch (RuntimeException e) {
-                log.warn("listener {} failed on attemptCompleted", l, e);
-            }
-        }
+        each("attemptCompleted", l -> l.attemptCompleted(exchange, upstream, endpoint, attempt, outcome, status, durationNanos));
     }
 
     @Override
     public void endpointHealthChanged(String upstream, Endpoint endpoint, boolean available, String reason) {
-        for (GatewayListener l : listeners) {
-            try {
-                l.endpointHealthChanged(upstream, endpoint, available, reason);
-            } catch (RuntimeException e) {
-                log.warn("listener {} failed on endpointHealthChanged", l, e);
-            }
-        }
+        each("endpointHealthChanged", l -> l.endpointHealthChanged(upstream, endpoint, available, reason));
     }
 }

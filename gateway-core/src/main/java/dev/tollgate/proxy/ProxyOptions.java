@@ -157,7 +157,7 @@ public final class ProxyOptions {
         /** The {@code Via} pseudonym; empty turns {@code Via} off. Token characters only. */
         public Builder via(String pseudonym) {
             Objects.requireNonNull(pseudonym, "pseudonym");
-            if (!pseudonym.isEmpty() && !pseudonym.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+            if (!pseudonym.isEmpty() && !Checks.isToken(pseudonym)) {
                 throw new IllegalArgumentException("proxy.via: '" + pseudonym + "' (expected: an HTTP token, e.g. tollgate)");
             }
             this.via = pseudonym;

@@ -2,6 +2,7 @@ package dev.tollgate.examples.demo;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.tollgate.error.Json;
 import io.undertow.Undertow;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.server.HttpHandler;
@@ -251,24 +252,6 @@ public final class DemoBackend implements AutoCloseable {
     }
 
     private static void appendString(StringBuilder out, String value) {
-        out.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+        Json.quote(out, value);
     }
 }
