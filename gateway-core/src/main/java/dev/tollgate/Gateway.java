@@ -11,6 +11,7 @@ import dev.tollgate.internal.RequestGuard;
 import dev.tollgate.internal.RoutingHandler;
 import dev.tollgate.internal.WriteStallGuard;
 import dev.tollgate.middleware.Middleware;
+import dev.tollgate.net.ClientAddress;
 import dev.tollgate.observe.GatewayListener;
 import dev.tollgate.proxy.ProxyOptions;
 import dev.tollgate.proxy.internal.ProxyEngine;
@@ -142,7 +143,7 @@ public final class Gateway implements AutoCloseable {
                     exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE));
         }
         HttpHandler guarded = new RequestGuard(new HttpContinueReadHandler(healthHandler), b.limits);
-        this.inFlight = new InFlight(guarded, events);
+        this.inFlight = new InFlight(guarded, events, b.proxy.clientAddress());
         this.handler = inFlight;
     }
 
@@ -190,7 +191,7 @@ public final class Gateway implements AutoCloseable {
                 boundPort = server.port();
                 if (adminHandler != null) {
                     adminServer = new Listener(adminPort, new InFlight(adminHandler, new GatewayListener() {
-                    }));
+                    }, ClientAddress.peerOnly()));
                     boundAdminPort = adminServer.port();
                 }
             } catch (IOException | RuntimeException e) {

@@ -31,7 +31,7 @@ import java.util.Objects;
  *       GET on this path (5 s interval, 1 s timeout, 2xx/3xx healthy); outlier detection is always on</td></tr>
  *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
  *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
- *   <tr><td>GATEWAY_TRUSTED_PROXIES</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
+ *   <tr><td>TRUSTED_PROXIES (or GATEWAY_TRUSTED_PROXIES)</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
  * </table>
  */
 public final class EnvConfig {
@@ -84,10 +84,10 @@ public final class EnvConfig {
             apply("ADMIN_PORT", () -> b.adminPort(integer("ADMIN_PORT", 0)));
         }
         apply("GATEWAY_DRAIN_TIMEOUT", () -> b.drainTimeout(drainTimeout()));
-        String trusted = value("GATEWAY_TRUSTED_PROXIES");
-        if (trusted != null) {
-            apply("GATEWAY_TRUSTED_PROXIES", () -> b.proxy(dev.tollgate.proxy.ProxyOptions.builder()
-                    .trustedProxies(List.of(trusted.split("\\s*,\\s*")))));
+        String trustedVar = value("TRUSTED_PROXIES") != null ? "TRUSTED_PROXIES" : "GATEWAY_TRUSTED_PROXIES";
+        List<String> trusted = list(trustedVar);
+        if (!trusted.isEmpty()) {
+            apply(trustedVar, () -> b.proxy(dev.tollgate.proxy.ProxyOptions.builder().trustedProxies(trusted)));
         }
         Upstream.Builder upstream = Upstream.builder(BACKEND_UPSTREAM);
         for (String target : backendTarget().split(",")) {
@@ -153,12 +153,43 @@ public final class EnvConfig {
         }
     }
 
-    private String value(String name) {
+    /** A variable's trimmed value, or null when it is unset or blank. */
+    public String value(String name) {
         String v = env.get(name);
         return v == null || v.isBlank() ? null : v.trim();
     }
 
-    private int integer(String name, int dflt) {
+    /** A comma-separated variable as trimmed, non-empty items; empty when unset. */
+    public List<String> list(String name) {
+        String v = value(name);
+        if (v == null) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(v.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
+    }
+
+    /**
+     * A boolean variable: {@code true}/{@code false} (also 1/0, yes/no, on/off), or {@code dflt} when unset.
+     *
+     * @throws ConfigException for any other value
+     */
+    public boolean bool(String name, boolean dflt) {
+        String v = value(name);
+        if (v == null) {
+            return dflt;
+        }
+        switch (v.toLowerCase(java.util.Locale.ROOT)) {
+            case "true": case "1": case "yes": case "on":
+                return true;
+            case "false": case "0": case "no": case "off":
+                return false;
+            default:
+                throw new ConfigException(name + ": '" + v + "' is not a boolean (expected: true or false)");
+        }
+    }
+
+    /** A whole-number variable, or {@code dflt} when unset. @throws ConfigException if not a number */
+    public int integer(String name, int dflt) {
         String v = value(name);
         if (v == null) {
             return dflt;
@@ -170,7 +201,8 @@ public final class EnvConfig {
         }
     }
 
-    private Duration duration(String name, Duration dflt) {
+    /** A Go-style duration ({@code 500ms}, {@code 60s}, {@code 2m}), or {@code dflt} when unset. @throws ConfigException if malformed */
+    public Duration duration(String name, Duration dflt) {
         String v = value(name);
         if (v == null) {
             return dflt;
@@ -182,8 +214,11 @@ public final class EnvConfig {
         }
     }
 
-    // builder validation errors come back prefixed with the variable, so the operator knows what to fix
-    private void apply(String name, Runnable r) {
+    /**
+     * Runs {@code r}, which hands variable {@code name} to a builder; a validation error comes back as
+     * a {@link ConfigException} prefixed with the variable and its value, so the operator knows what to fix.
+     */
+    public void apply(String name, Runnable r) {
         try {
             r.run();
         } catch (ConfigException e) {

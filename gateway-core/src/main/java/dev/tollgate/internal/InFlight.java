@@ -2,6 +2,7 @@ package dev.tollgate.internal;
 
 import dev.tollgate.error.Problem;
 import dev.tollgate.error.ProblemResponder;
+import dev.tollgate.net.ClientAddress;
 import dev.tollgate.observe.GatewayListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -34,16 +35,19 @@ public final class InFlight implements HttpHandler {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private volatile boolean draining;
+    private final ClientAddress clientAddress;
 
-    public InFlight(HttpHandler next, GatewayListener events) {
+    public InFlight(HttpHandler next, GatewayListener events, ClientAddress clientAddress) {
         this.next = next;
         this.events = events;
+        this.clientAddress = clientAddress;
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) {
         long start = System.nanoTime();
         count.increment();
+        ClientAddress.install(exchange.getConnection(), clientAddress);
         exchange.addExchangeCompleteListener((ex, nextListener) -> {
             try {
                 events.requestCompleted(ex, ex.getStatusCode(), System.nanoTime() - start);

@@ -112,6 +112,22 @@ public final class Cidr {
         }
     }
 
+    /**
+     * Parses an IP literal (IPv4, IPv6, or IPv6 in brackets) into an address without any DNS lookup;
+     * null if it is not one.
+     */
+    public static InetAddress parseAddress(String addr) {
+        byte[] bytes = literal(addr);
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            return InetAddress.getByAddress(bytes);
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
     // parsed here, not by InetAddress: it sends what is not a valid dotted quad (999.1.1.1) to DNS
     private static byte[] ipv4(String a) {
         if (!a.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {

@@ -1,5 +1,6 @@
 package dev.tollgate.proxy;
 
+import dev.tollgate.net.ClientAddress;
 import dev.tollgate.net.TrustedProxies;
 
 import dev.tollgate.internal.Checks;
@@ -33,6 +34,7 @@ public final class ProxyOptions {
     private final HostHeader hostHeader;
     private final String via;
     private final TrustedProxies trustedProxies;
+    private final ClientAddress clientAddress;
 
     private ProxyOptions(Builder b) {
         this.connectTimeout = b.connectTimeout;
@@ -44,6 +46,7 @@ public final class ProxyOptions {
         this.hostHeader = b.hostHeader;
         this.via = b.via;
         this.trustedProxies = b.trustedProxies;
+        this.clientAddress = ClientAddress.rule(b.trustedProxies, b.trustedHops);
     }
 
     public static ProxyOptions defaults() {
@@ -98,6 +101,14 @@ public final class ProxyOptions {
         return trustedProxies;
     }
 
+    /**
+     * How the real client address is found: the socket peer, or {@code X-Forwarded-For} read through
+     * the trusted proxies, at most {@code trustedHops} entries (default 10).
+     */
+    public ClientAddress clientAddress() {
+        return clientAddress;
+    }
+
     /** Builds {@link ProxyOptions}. Not thread-safe. */
     public static final class Builder {
         private Duration connectTimeout = Duration.ofSeconds(2);
@@ -109,6 +120,7 @@ public final class ProxyOptions {
         private HostHeader hostHeader = HostHeader.REWRITE;
         private String via = "tollgate";
         private TrustedProxies trustedProxies = TrustedProxies.none();
+        private int trustedHops = 10;
 
         private Builder() {
         }
@@ -167,6 +179,18 @@ public final class ProxyOptions {
         /** Peers (CIDR ranges) whose forwarding headers are believed. */
         public Builder trustedProxies(List<String> cidrs) {
             this.trustedProxies = TrustedProxies.of(cidrs);
+            return this;
+        }
+
+        /**
+         * How many {@code X-Forwarded-For} entries, read from the right, may be stepped over to find
+         * the client behind trusted proxies. Default 10; 0 means the socket peer is always the client.
+         */
+        public Builder trustedHops(int hops) {
+            if (hops < 0) {
+                throw new IllegalArgumentException("proxy.trustedHops: " + hops + " (expected: >= 0)");
+            }
+            this.trustedHops = hops;
             return this;
         }
 

@@ -1,13 +1,14 @@
 package dev.tollgate.upstream;
 
+
 import dev.tollgate.internal.Checks;
+import dev.tollgate.net.ClientAddress;
 
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
@@ -65,15 +66,15 @@ public final class HashKey {
     }
 
     /**
-     * The client's IP address as the socket peer (not {@code X-Forwarded-For}), without the port.
+     * The client's IP address as {@link ClientAddress#of} finds it: the socket peer, or the address
+     * behind trusted proxies.
      */
     public static HashKey clientAddress() {
         return new HashKey("client address", exchange -> {
-            InetSocketAddress peer = exchange.getConnection().getPeerAddress(InetSocketAddress.class);
-            if (peer == null || peer.getAddress() == null) {
+            InetAddress address = ClientAddress.of(exchange);
+            if (address == null) {
                 return MISSING;
             }
-            InetAddress address = peer.getAddress();
             if (address instanceof Inet4Address) {
                 return Balancers.fix(Balancers.mix(address.hashCode() & 0xFFFF_FFFFL));
             }

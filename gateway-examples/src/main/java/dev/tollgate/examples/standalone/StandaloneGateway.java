@@ -41,7 +41,9 @@ public final class StandaloneGateway implements AutoCloseable {
      */
     public static StandaloneGateway start(Map<String, String> env) {
         EnvConfig config = EnvConfig.of(env);
-        Gateway gateway = config.toBuilder().build();
+        Gateway.Builder builder = config.toBuilder();
+        StandaloneMiddleware.apply(config, builder);
+        Gateway gateway = builder.build();
         DemoBackend demo = null;
         if (!config.hasBackendTarget()) {
             int demoPort = URI.create(EnvConfig.DEFAULT_BACKEND_TARGET).getPort();
