@@ -48,6 +48,7 @@ public final class InFlight implements HttpHandler {
         long start = System.nanoTime();
         count.increment();
         ClientAddress.install(exchange.getConnection(), clientAddress);
+        GatewayListener.install(exchange.getConnection(), events);
         exchange.addExchangeCompleteListener((ex, nextListener) -> {
             try {
                 events.requestCompleted(ex, ex.getStatusCode(), System.nanoTime() - start);

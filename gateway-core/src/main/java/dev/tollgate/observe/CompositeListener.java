@@ -2,6 +2,7 @@ package dev.tollgate.observe;
 
 import dev.tollgate.upstream.Endpoint;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,5 +53,21 @@ final class CompositeListener implements GatewayListener {
     @Override
     public void endpointHealthChanged(String upstream, Endpoint endpoint, boolean available, String reason) {
         each("endpointHealthChanged", l -> l.endpointHealthChanged(upstream, endpoint, available, reason));
+    }
+
+    @Override
+    public void upstreamRequest(HttpServerExchange exchange, String upstream, Endpoint endpoint, int attempt,
+                                HeaderMap upstreamRequestHeaders) {
+        each("upstreamRequest", l -> l.upstreamRequest(exchange, upstream, endpoint, attempt, upstreamRequestHeaders));
+    }
+
+    @Override
+    public void breakerStateChanged(String upstream, Endpoint endpoint, BreakerState from, BreakerState to) {
+        each("breakerStateChanged", l -> l.breakerStateChanged(upstream, endpoint, from, to));
+    }
+
+    @Override
+    public void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
+        each("rateLimitDecided", l -> l.rateLimitDecided(exchange, policy, allowed, remaining));
     }
 }

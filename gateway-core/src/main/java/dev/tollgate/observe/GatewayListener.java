@@ -2,6 +2,9 @@ package dev.tollgate.observe;
 
 import dev.tollgate.upstream.Endpoint;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.ServerConnection;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.HeaderMap;
 
 import java.util.List;
 
@@ -25,6 +28,16 @@ public interface GatewayListener {
     }
 
     /**
+     * The request head of an attempt is about to be sent to {@code endpoint}; runs after
+     * {@link #attemptStarted} once a connection is ready, on the IO thread. A listener may add headers
+     * to {@code upstreamRequestHeaders} (trace context, for example); it must not remove the ones
+     * the gateway set.
+     */
+    default void upstreamRequest(HttpServerExchange exchange, String upstream, Endpoint endpoint, int attempt,
+                                 HeaderMap upstreamRequestHeaders) {
+    }
+
+    /**
      * An attempt ended. {@code status} is the upstream's status for {@link AttemptOutcome#RESPONSE},
      * else 0. {@code endpoint} is null for {@link AttemptOutcome#NO_ENDPOINT}.
      */
@@ -42,6 +55,37 @@ public interface GatewayListener {
     default void endpointHealthChanged(String upstream, Endpoint endpoint, boolean available, String reason) {
     }
 
+    /**
+     * A circuit breaker changed state. {@code endpoint} is null for the breaker of the whole upstream.
+     * Runs on the thread whose call caused the change (usually an IO thread). Must not block.
+     */
+    default void breakerStateChanged(String upstream, Endpoint endpoint, BreakerState from, BreakerState to) {
+    }
+
+    /**
+     * A rate limiter decided on a request: {@code policy} names the limit that decided (the violated
+     * one when refused), {@code remaining} is what is left of it (0 when refused). On the thread that
+     * decided (IO thread, or the limiter's executor for a distributed store). Must not block.
+     */
+    default void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
+    }
+
+    /** The listener of the gateway serving {@code exchange} (all registered listeners), or a no-op one. */
+    static GatewayListener of(HttpServerExchange exchange) {
+        GatewayListener l = exchange.getConnection().getAttachment(Installed.KEY);
+        return l == null ? Installed.NONE : l;
+    }
+
+    /**
+     * Makes {@code listener} the one {@link #of(HttpServerExchange)} finds for the connection's
+     * requests; the gateway calls it for each connection it serves. IO thread.
+     */
+    static void install(ServerConnection connection, GatewayListener listener) {
+        if (connection.getAttachment(Installed.KEY) != listener) {
+            connection.putAttachment(Installed.KEY, listener);
+        }
+    }
+
     /** A listener that forwards to several, in order. */
     static GatewayListener composite(List<GatewayListener> listeners) {
         List<GatewayListener> all = List.copyOf(listeners);
@@ -53,5 +97,15 @@ public interface GatewayListener {
             return all.get(0);
         }
         return new CompositeListener(all);
+    }
+
+    /** Holder of the connection attachment (interfaces cannot have private fields). */
+    final class Installed {
+        private static final AttachmentKey<GatewayListener> KEY = AttachmentKey.create(GatewayListener.class);
+        private static final GatewayListener NONE = new GatewayListener() {
+        };
+
+        private Installed() {
+        }
     }
 }

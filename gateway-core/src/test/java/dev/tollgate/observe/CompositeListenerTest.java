@@ -50,4 +50,14 @@ class CompositeListenerTest {
         assertThat(heard).containsExactly("started", "attempt orders 2 RESPONSE 200",
                 "health orders http://a:80 false ejected");
     }
+
+    @Test
+    void theCompositeForwardsEveryEventTheInterfaceHas() throws Exception {
+        for (java.lang.reflect.Method m : GatewayListener.class.getDeclaredMethods()) {
+            if (m.isDefault()) {
+                assertThat(CompositeListener.class.getDeclaredMethod(m.getName(), m.getParameterTypes()))
+                        .as("CompositeListener overrides %s", m.getName()).isNotNull();
+            }
+        }
+    }
 }

@@ -404,6 +404,7 @@ public final class ProxyEngine {
                 return;
             }
             ClientRequest request = buildRequest();
+            events.upstreamRequest(exchange, upstream.name(), endpoint.endpoint(), attempt, request.getRequestHeaders());
             responseTimer = pool.responseDeadlines().add(this::onResponseTimeout);
             // callbacks of a connection this call has given up carry an old attempt number and are ignored
             int current = attempt;
