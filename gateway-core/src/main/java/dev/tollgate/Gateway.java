@@ -155,8 +155,18 @@ public final class Gateway implements AutoCloseable {
     /**
      * The compiled handler, to mount into a host application's own Undertow server (which then owns
      * listeners and threads). The gateway's limits on header size are enforced by this handler too.
+     * Mounting starts the gateway's background work that does not need its own listener (active
+     * health checks); {@link #close()} stops it, so close the gateway when the host stops.
+     *
+     * @throws IllegalStateException if the gateway is closed
      */
     public HttpHandler handler() {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("gateway is closed (expected: a new gateway from the builder)");
+            }
+            healthChecker.start();
+        }
         return handler;
     }
 

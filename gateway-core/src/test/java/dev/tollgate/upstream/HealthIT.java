@@ -113,6 +113,37 @@ class HealthIT {
     }
 
     @Test
+    void activeChecksRunWhenTheHandlerIsMountedInAHostsUndertow() throws Exception {
+        AtomicInteger healthA = new AtomicInteger(200);
+        TestBackend a = backend("a", healthA, new AtomicInteger(200));
+        TestBackend b = backend("b", new AtomicInteger(200), new AtomicInteger(200));
+        Gateway g = Gateway.builder()
+                .upstream(Upstream.builder("u").endpoint(a.uri()).endpoint(b.uri()).loadBalancer(LoadBalancer.roundRobin())
+                        .healthCheck(HealthCheck.http("/health").interval(Duration.ofMillis(200)).timeout(Duration.ofMillis(200))
+                                .unhealthyThreshold(2).healthyThreshold(1)))
+                .route(Route.prefix("/").to("u"))
+                .build();
+        io.undertow.Undertow host = io.undertow.Undertow.builder().addHttpListener(0, "127.0.0.1").setHandler(g.handler()).build();
+        host.start();
+        try {
+            int port = ((java.net.InetSocketAddress) host.getListenerInfo().get(0).getAddress()).getPort();
+            healthA.set(503);
+            Await.until(() -> g.upstream("u").availableCount() == 1, Duration.ofSeconds(5), "the mounted gateway's check to take a out");
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/x")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.body()).isEqualTo("b");
+            }
+            healthA.set(200);
+            Await.until(() -> g.upstream("u").availableCount() == 2, Duration.ofSeconds(5), "a to come back");
+        } finally {
+            g.close();
+            host.stop();
+        }
+        assertThatThrownBy(g::handler).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("gateway is closed");
+    }
+
+    @Test
     void consecutive5xxEjectAndTheEndpointReturnsAfterTheEjectionTime() throws Exception {
         AtomicInteger statusA = new AtomicInteger(503);
         TestBackend a = backend("a", new AtomicInteger(200), statusA);

@@ -38,6 +38,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
     private final ExecutorService executor;
     private final HttpClient client;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Starts nothing yet; {@link #start()} does. Upstreams without a health check are skipped. */
     public ActiveHealthChecker(Collection<UpstreamPool> upstreams) {
@@ -72,8 +73,14 @@ public final class ActiveHealthChecker implements AutoCloseable {
         return !pools.isEmpty();
     }
 
-    /** Schedules the first round of every upstream within a tenth of its interval. Called once, by {@code Gateway.start()}. */
+    /**
+     * Schedules the first round of every upstream within a tenth of its interval. Called by
+     * {@code Gateway.start()} and when the gateway's handler is mounted; only the first call counts.
+     */
     public void start() {
+        if (closed || !started.compareAndSet(false, true)) {
+            return;
+        }
         for (UpstreamPool p : pools) {
             HealthCheck hc = p.healthCheck().orElseThrow();
             long first = ThreadLocalRandom.current().nextLong(Math.max(1, hc.interval().toNanos() / 10));
