@@ -124,7 +124,7 @@ public final class Gateway implements AutoCloseable {
                             .toList())
                     : HealthGate.wrap(pools.get(r.upstream()), engine.handlerFor(pools.get(r.upstream())), events);
             if (r.mirror() != null) {
-                terminal = new MirrorHandler(terminal, r.mirror(), pools.get(r.mirror().upstream()), engine);
+                terminal = new MirrorHandler(terminal, r.mirror(), pools.get(r.mirror().upstream()), engine, events);
             }
             chains.put(r, Middleware.chain(r.middleware(), terminal));
             routes.add(r);

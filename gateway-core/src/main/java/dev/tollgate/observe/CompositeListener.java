@@ -70,4 +70,9 @@ final class CompositeListener implements GatewayListener {
     public void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
         each("rateLimitDecided", l -> l.rateLimitDecided(exchange, policy, allowed, remaining));
     }
+
+    @Override
+    public void requestMirrored(HttpServerExchange exchange, String shadowUpstream, boolean sent) {
+        each("requestMirrored", l -> l.requestMirrored(exchange, shadowUpstream, sent));
+    }
 }

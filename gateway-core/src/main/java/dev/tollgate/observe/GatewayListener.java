@@ -70,6 +70,16 @@ public interface GatewayListener {
     default void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
     }
 
+    /**
+     * A route's mirror chose this request for a copy to {@code shadowUpstream}: {@code sent} is false
+     * when the copy was skipped because the mirror's concurrency cap was reached. The copy's own
+     * outcome never reaches the client and is not reported. On the request's thread. (A canary split's
+     * choice needs no event: it rides on the exchange as {@code SplitDecision}, readable at
+     * {@link #requestCompleted}.)
+     */
+    default void requestMirrored(HttpServerExchange exchange, String shadowUpstream, boolean sent) {
+    }
+
     /** The listener of the gateway serving {@code exchange} (all registered listeners), or a no-op one. */
     static GatewayListener of(HttpServerExchange exchange) {
         GatewayListener l = exchange.getConnection().getAttachment(Installed.KEY);

@@ -30,6 +30,8 @@ class MirrorIT {
     private TestBackend shadow;
     private FaultProxy fault;
     private Gateway gateway;
+    private final java.util.concurrent.atomic.AtomicInteger mirroredSent = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger mirroredSkipped = new AtomicInteger();
 
     @AfterEach
     void close() {
@@ -50,6 +52,13 @@ class MirrorIT {
                 .upstream(Upstream.builder("primary").endpoint(primary.uri()))
                 .upstream(Upstream.builder("shadow").endpoint(shadowUri))
                 .route(Route.prefix("/").to("primary").mirror(mirror))
+                .listener(new dev.tollgate.observe.GatewayListener() {
+                    @Override
+                    public void requestMirrored(HttpServerExchange exchange, String shadowUpstream, boolean sent) {
+                        assertThat(shadowUpstream).isEqualTo("shadow");
+                        (sent ? mirroredSent : mirroredSkipped).incrementAndGet();
+                    }
+                })
                 .build().start();
     }
 
@@ -100,6 +109,8 @@ class MirrorIT {
         }
         shadow.awaitRequestCount(20, Duration.ofSeconds(5));
         assertThat(shadow.requestCount()).isEqualTo(20);
+        assertThat(mirroredSent.get()).isEqualTo(20);
+        assertThat(mirroredSkipped.get()).isZero();
     }
 
     @Test
@@ -123,6 +134,8 @@ class MirrorIT {
         Await.until(() -> now.get() == 4, "the shadow holds 4 copies");
         assertThat(max.get()).isEqualTo(4);
         assertThat(shadow.requestCount()).isEqualTo(4);
+        assertThat(mirroredSent.get()).isEqualTo(4);
+        assertThat(mirroredSkipped.get()).isEqualTo(46);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.tollgate.proxy.internal;
 
+import dev.tollgate.observe.GatewayListener;
 import dev.tollgate.route.Mirror;
 import dev.tollgate.upstream.UpstreamPool;
 import io.undertow.server.HttpHandler;
@@ -28,9 +29,11 @@ public final class MirrorHandler implements HttpHandler {
     private final LongAdder sent = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final Runnable onDone = inFlight::decrementAndGet;
+    private final GatewayListener events;
 
-    public MirrorHandler(HttpHandler next, Mirror mirror, UpstreamPool shadow, ProxyEngine engine) {
+    public MirrorHandler(HttpHandler next, Mirror mirror, UpstreamPool shadow, ProxyEngine engine, GatewayListener events) {
         this.next = next;
+        this.events = events;
         this.shadow = shadow;
         this.engine = engine;
         this.percent = mirror.percent();
@@ -43,8 +46,10 @@ public final class MirrorHandler implements HttpHandler {
             if (inFlight.incrementAndGet() > maxConcurrent) {
                 inFlight.decrementAndGet();
                 dropped.increment();
+                events.requestMirrored(exchange, shadow.name(), false);
             } else {
                 sent.increment();
+                events.requestMirrored(exchange, shadow.name(), true);
                 try {
                     engine.mirror(exchange, shadow, onDone);
                 } catch (RuntimeException e) {
