@@ -92,14 +92,14 @@ class AddressRangesTest {
         }
         AddressRanges ranges = AddressRanges.of(texts);
         int hits = 0;
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 6_000; i++) {
             InetAddress a = ip(i % 2 == 0 ? randomV4(random) : randomV6(random));
             boolean expected = cidrs.stream().anyMatch(c -> c.contains(a));
             assertThat(ranges.contains(a)).as(a.toString()).isEqualTo(expected);
             hits += expected ? 1 : 0;
         }
         // the data must exercise both answers
-        assertThat(hits).isGreaterThan(2_000).isLessThan(18_000);
+        assertThat(hits).isGreaterThan(600).isLessThan(5_400);
     }
 
     // random addresses from a few dense blocks, so that ranges and probes overlap often
