@@ -21,7 +21,7 @@ record Origin(String scheme, String host, int port) {
             return null;
         }
         String scheme = text.substring(0, sep).toLowerCase(Locale.ROOT);
-        if (!scheme.matches("[a-z][a-z0-9+.-]*")) {
+        if (!isScheme(scheme)) {
             return null;
         }
         String rest = text.substring(sep + 3);
@@ -33,7 +33,7 @@ record Origin(String scheme, String host, int port) {
                 return null;
             }
             host = rest.substring(0, close + 1).toLowerCase(Locale.ROOT);
-            if (!host.matches("\\[[0-9a-f:.]+\\]")) {
+            if (host.length() < 3 || !allIn(host, 1, host.length() - 1, "0123456789abcdef:.")) {
                 return null;
             }
             String after = rest.substring(close + 1);
@@ -53,7 +53,7 @@ record Origin(String scheme, String host, int port) {
         }
         int port = -1;
         if (portText != null) {
-            if (portText.isEmpty() || portText.length() > 5 || !portText.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            if (portText.isEmpty() || portText.length() > 5 || !allIn(portText, 0, portText.length(), "0123456789")) {
                 return null;
             }
             port = Integer.parseInt(portText);
@@ -65,6 +65,21 @@ record Origin(String scheme, String host, int port) {
             }
         }
         return new Origin(scheme, host, port);
+    }
+
+    // a letter, then letters, digits, '+', '-', '.' (RFC 3986 3.1), already lower-cased
+    private static boolean isScheme(String s) {
+        return !s.isEmpty() && s.charAt(0) >= 'a' && s.charAt(0) <= 'z'
+                && allIn(s, 1, s.length(), "abcdefghijklmnopqrstuvwxyz0123456789+-.");
+    }
+
+    private static boolean allIn(String s, int from, int to, String allowed) {
+        for (int i = from; i < to; i++) {
+            if (allowed.indexOf(s.charAt(i)) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int defaultPort(String scheme) {

@@ -114,6 +114,18 @@ class CorsTest {
     }
 
     @Test
+    void ipLiteralOrigins() {
+        Cors c = Cors.allowOrigins("http://[::1]:8080", "http://127.0.0.1:3000").build();
+        assertThat(c.allowOriginFor("http://[::1]:8080")).isNotNull();
+        assertThat(c.allowOriginFor("http://[0:0:0:0:0:0:0:1]:8080")).isNull(); // not how browsers serialise it
+        assertThat(c.allowOriginFor("http://[::1]:8081")).isNull();
+        assertThat(c.allowOriginFor("http://[::1")).isNull();
+        assertThat(c.allowOriginFor("http://[::1]x")).isNull();
+        assertThat(c.allowOriginFor("http://127.0.0.1:3000")).isNotNull();
+        assertThat(c.allowOriginFor("http://127.0.0.2:3000")).isNull();
+    }
+
+    @Test
     void patternsWithPortsAndPatternsGivenAsOrigins() {
         Cors c = Cors.allowOrigins("https://*.example.com:8443").build();
         assertThat(c.allowOriginFor("https://a.example.com:8443")).isNotNull();
