@@ -244,7 +244,6 @@ public final class Cors implements Middleware {
             response.put(MAX_AGE, maxAge);
         }
         response.put(Headers.VARY, PREFLIGHT_VARY);
-        response.put(Headers.CONTENT_LENGTH, 0);
         exchange.setStatusCode(204);
         exchange.endExchange();
     }
