@@ -44,11 +44,20 @@ public final class ProblemResponder {
         exchange.getResponseHeaders().remove(Headers.CONTENT_ENCODING);
         exchange.getResponseHeaders().remove(Headers.TRANSFER_ENCODING);
         headers.forEach((k, v) -> exchange.getResponseHeaders().put(HttpString.tryFromString(k), v));
-        exchange.getResponseSender().send(toJson(problem, exchange.getRequestPath()));
+        exchange.getResponseSender().send(toJson(problem, exchange.getRequestPath(),
+                dev.tollgate.observe.RequestId.of(exchange).orElse(null)));
     }
 
     /** The JSON body for a problem; {@code instance} is the request path (without query), may be null. */
     public static String toJson(Problem problem, String instance) {
+        return toJson(problem, instance, null);
+    }
+
+    /**
+     * The JSON body for a problem, with the extension member {@code requestId} when the request has
+     * one (see {@code dev.tollgate.observe.RequestId}); {@code requestId} may be null.
+     */
+    public static String toJson(Problem problem, String instance, String requestId) {
         StringBuilder sb = new StringBuilder(160);
         sb.append("{\"type\":");
         Json.quote(sb, problem.type());
@@ -64,6 +73,10 @@ public final class ProblemResponder {
         if (instance != null && !instance.isEmpty()) {
             sb.append(",\"instance\":");
             Json.quote(sb, instance);
+        }
+        if (requestId != null) {
+            sb.append(",\"requestId\":");
+            Json.quote(sb, requestId);
         }
         return sb.append('}').toString();
     }

@@ -21,5 +21,9 @@ final class StandaloneMiddleware {
     static void apply(EnvConfig env, Gateway.Builder gateway) {
         // order, outermost first: request ID, observability (metrics, tracing, access log),
         // security headers, IP filter, CORS, authentication (JWT), rate limiting
+        EdgeEnv.requestIds(env, gateway);
+        EdgeEnv.securityHeaders(env, gateway);
+        EdgeEnv.ipFilter(env, gateway);
+        EdgeEnv.cors(env, gateway);
     }
 }
