@@ -70,4 +70,9 @@ final class CompositeListener implements GatewayListener {
     public void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
         each("rateLimitDecided", l -> l.rateLimitDecided(exchange, policy, allowed, remaining));
     }
+
+    @Override
+    public void rateLimitStoreChanged(String store, boolean degraded, String reason) {
+        each("rateLimitStoreChanged", l -> l.rateLimitStoreChanged(store, degraded, reason));
+    }
 }
