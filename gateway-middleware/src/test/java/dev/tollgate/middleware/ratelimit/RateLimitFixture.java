@@ -3,6 +3,7 @@ package dev.tollgate.middleware.ratelimit;
 import dev.tollgate.Gateway;
 import dev.tollgate.auth.Principal;
 import dev.tollgate.middleware.Middleware;
+import dev.tollgate.middleware.ratelimit.internal.Decision;
 import dev.tollgate.observe.GatewayListener;
 import dev.tollgate.testing.TestGateway;
 import io.undertow.server.HttpServerExchange;
@@ -60,7 +61,8 @@ final class RateLimitFixture {
 
     /** Records rate-limit events with the time they were heard. */
     static final class Recorder implements GatewayListener {
-        record Decided(long nanos, String policy, boolean allowed, long remaining) {
+        /** {@code nanos}: when the bucket was read, on the store's clock (so windows are measured as the bucket saw them). */
+        record Decided(long nanos, String policy, boolean allowed, long remaining, boolean standIn) {
         }
 
         record StoreChange(String store, boolean degraded, String reason) {
@@ -71,7 +73,8 @@ final class RateLimitFixture {
 
         @Override
         public void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
-            decided.add(new Decided(System.nanoTime(), policy, allowed, remaining));
+            Decision d = exchange.getAttachment(Decision.KEY);
+            decided.add(new Decided(d.timeNanos(), policy, allowed, remaining, d.standIn()));
         }
 
         @Override
@@ -103,6 +106,11 @@ final class RateLimitFixture {
             best = Math.max(best, j - i);
         }
         return best;
+    }
+
+    /** Seconds from the first to the last timestamp. */
+    static double spanSeconds(List<Long> nanos) {
+        return (Collections.max(nanos) - Collections.min(nanos)) / 1e9;
     }
 
     /**

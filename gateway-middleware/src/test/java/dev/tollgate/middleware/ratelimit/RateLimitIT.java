@@ -221,7 +221,8 @@ class RateLimitIT {
                     .as("admitted in a %s s window", seconds)
                     .isLessThanOrEqualTo((int) (30 + 20 * seconds) + 1);
         }
-        // 4 s at 20/s plus the burst would be 110; a loaded machine may send late, so ask for well over half
-        assertThat(admitted.size()).isBetween(60, 111);
+        // over the whole run too (a busy machine may stretch it past 4 s), and well above nothing
+        assertThat(admitted.size()).isGreaterThanOrEqualTo(60)
+                .isLessThanOrEqualTo((int) (30 + 20 * RateLimitFixture.spanSeconds(admitted)) + 1);
     }
 }

@@ -166,6 +166,7 @@ public final class Limiter implements AutoCloseable {
 
     /** Reports the decision, then passes the request on or refuses it. IO thread or the executor. */
     private void finish(HttpServerExchange exchange, HttpHandler next, Decision d) throws Exception {
+        exchange.putAttachment(Decision.KEY, d);
         GatewayListener.of(exchange).rateLimitDecided(exchange, policies.limit(d.limit()).name(), d.allowed(),
                 d.allowed() ? d.remaining()[d.limit()] : 0);
         if (d.allowed()) {

@@ -90,7 +90,7 @@ public final class Policies {
                     deciding = i;
                 }
             }
-            return new Decision(true, deciding, available, 0, false);
+            return new Decision(true, deciding, available, 0, false, result.getOperationTimeNanos());
         }
         for (int i = 0; i < available.length; i++) {
             if (available[i] < cost) {
@@ -98,7 +98,8 @@ public final class Policies {
                 break;
             }
         }
-        return new Decision(false, deciding, available, probe.getNanosToWaitForRefill(), false);
+        return new Decision(false, deciding, available, probe.getNanosToWaitForRefill(), false,
+                result.getOperationTimeNanos());
     }
 
     /** Seconds for {@code Retry-After}: at least 1, at most the longest window (a cost over a burst never fits). */
