@@ -1,0 +1,160 @@
+package dev.tollgate.middleware.ratelimit;
+
+import dev.tollgate.Gateway;
+import dev.tollgate.middleware.ratelimit.RateLimitFixture.Recorder;
+import dev.tollgate.testing.Await;
+import dev.tollgate.testing.FaultProxy;
+import dev.tollgate.testing.TestBackend;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.tollgate.middleware.ratelimit.RateLimitFixture.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Redis going away in the middle: a Redis this test started itself is killed and started again. Fail
+ * open keeps limiting with local buckets, fail closed answers 503, both switch back once Redis answers,
+ * and each switch is one event.
+ */
+class RedisFailureIT {
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private RedisServer redis;
+    private TestBackend backend;
+    private Recorder events;
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start();
+        backend = TestBackend.start("b");
+        events = new Recorder();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+        backend.close();
+        redis.close();
+    }
+
+    private Gateway gateway(RateLimit limit) {
+        closing.add(limit);
+        Gateway g = RateLimitFixture.gateway(backend.uri(), events, limit);
+        closing.add(g);
+        return g;
+    }
+
+    private static RateLimit limiter(String redisUrl, RedisFailurePolicy policy) {
+        return RateLimit.builder().name("failover").limit(Limit.of("hourly", 5, Duration.ofHours(1)))
+                .store(RateLimitStore.redis(redisUrl).timeout(Duration.ofSeconds(1)).probeInterval(Duration.ofMillis(100)))
+                .onRedisFailure(policy).build();
+    }
+
+    private static String rateLimit(HttpResponse<?> r) {
+        return r.headers().firstValue("RateLimit").orElse("");
+    }
+
+    @Test
+    void failOpenLimitsLocallyWhileRedisIsDownAndGoesBackToRedis() throws Exception {
+        RateLimit limit = limiter(redis.url(), RedisFailurePolicy.FAIL_OPEN);
+        Gateway g = gateway(limit);
+        assertThat(rateLimit(get(g, "/x"))).startsWith("\"hourly\";r=4;");
+        assertThat(rateLimit(get(g, "/x"))).startsWith("\"hourly\";r=3;");
+
+        redis.kill();
+        // the stand-in starts its own bucket: five more pass, the sixth is refused, so protection stays
+        for (int i = 4; i >= 0; i--) {
+            HttpResponse<String> r = get(g, "/x");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(rateLimit(r)).startsWith("\"hourly\";r=" + i + ";");
+        }
+        assertThat(get(g, "/x").statusCode()).isEqualTo(429);
+        assertThat(limit.degraded()).isTrue();
+        assertThat(events.decided.subList(2, events.decided.size())).allMatch(Recorder.Decided::standIn);
+        assertThat(events.storeChanges).hasSize(1);
+        assertThat(events.storeChanges.get(0).degraded()).isTrue();
+        assertThat(events.storeChanges.get(0).store()).isEqualTo("rate limit 'failover' (redis 127.0.0.1:" + redis.port() + ")");
+
+        redis.restart(); // empty: its buckets start full
+        Await.until(() -> {
+            if (!limit.degraded()) {
+                return true;
+            }
+            try {
+                get(g, "/x"); // requests drive the probes; while degraded the stand-in decides them
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return false;
+        }, Duration.ofSeconds(15), "the limiter to go back to Redis");
+        HttpResponse<String> back = get(g, "/x");
+        assertThat(back.statusCode()).isEqualTo(200);
+        assertThat(events.decided.get(events.decided.size() - 1).standIn()).isFalse();
+        // the restarted Redis is empty: its bucket counts only the requests it decided (a request may
+        // have reached it just before this one, while the awaiting loop was still sending)
+        long decidedByRedis = events.decided.subList(2, events.decided.size()).stream().filter(d -> !d.standIn()).count();
+        assertThat(decidedByRedis).isBetween(1L, 2L);
+        assertThat(rateLimit(back)).startsWith("\"hourly\";r=" + (5 - decidedByRedis) + ";");
+        assertThat(events.storeChanges).extracting(Recorder.StoreChange::degraded).containsExactly(true, false);
+        assertThat(events.storeChanges.get(1).reason()).isEqualTo("recovered");
+    }
+
+    @Test
+    void failClosedAnswers503WhileRedisIsDownAndRecovers() throws Exception {
+        RateLimit limit = limiter(redis.url(), RedisFailurePolicy.FAIL_CLOSED);
+        Gateway g = gateway(limit);
+        assertThat(get(g, "/x").statusCode()).isEqualTo(200);
+        redis.kill();
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> r = get(g, "/x");
+            assertThat(r.statusCode()).isEqualTo(503);
+            assertThat(r.headers().firstValue("Content-Type")).contains("application/problem+json");
+            assertThat(r.body()).contains("\"code\":\"unavailable\"", "rate limit 'failover': its store is unavailable");
+        }
+        assertThat(backend.requestCount()).isEqualTo(1);
+        redis.restart();
+        Await.until(() -> {
+            try {
+                return get(g, "/x").statusCode() == 200;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, Duration.ofSeconds(15), "requests to pass again once Redis is back");
+        assertThat(limit.degraded()).isFalse();
+        assertThat(events.storeChanges).extracting(Recorder.StoreChange::degraded).containsExactly(true, false);
+    }
+
+    /** A Redis that accepts but never answers: the call times out, and the request is decided anyway. */
+    @Test
+    void aRedisThatHangsTimesOutIntoTheFailurePolicy() throws Exception {
+        try (FaultProxy proxy = FaultProxy.start(redis.port())) {
+            RateLimit limit = RateLimit.builder().name("hang").limit(Limit.of("hourly", 5, Duration.ofHours(1)))
+                    .store(RateLimitStore.redis("127.0.0.1:" + proxy.port()).timeout(Duration.ofMillis(300))
+                            .probeInterval(Duration.ofMillis(100)))
+                    .onRedisFailure(RedisFailurePolicy.FAIL_CLOSED).build();
+            Gateway g = gateway(limit);
+            assertThat(get(g, "/x").statusCode()).isEqualTo(200);
+            proxy.mode(FaultProxy.Mode.BLACKHOLE);
+            HttpResponse<String> hung = get(g, "/x");
+            assertThat(hung.statusCode()).isEqualTo(503);
+            assertThat(limit.degraded()).isTrue();
+            assertThat(events.storeChanges.get(0).reason()).containsIgnoringCase("timeout");
+            proxy.mode(FaultProxy.Mode.PASS);
+            Await.until(() -> {
+                try {
+                    return get(g, "/x").statusCode() == 200;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, Duration.ofSeconds(15), "requests to pass again once Redis answers");
+        }
+    }
+}
