@@ -106,5 +106,4 @@ class RedisClusterIT {
             assertThat(shardsWithBuckets).as("shards holding buckets").isGreaterThanOrEqualTo(2);
         }
     }
-
 }
