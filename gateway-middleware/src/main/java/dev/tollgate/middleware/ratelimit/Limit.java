@@ -42,10 +42,7 @@ public final class Limit {
     public static Limit of(String name, long quota, Duration window) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(window, "window");
-        if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
-            throw new IllegalArgumentException("limit.name: '" + name
-                    + "' (expected: 1 to 64 letters, digits, '-', '_' or '.')");
-        }
+        checkName("limit.name", name);
         if (quota < 1) {
             throw new IllegalArgumentException("limit " + name + ".quota: " + quota + " (expected: >= 1)");
         }
@@ -68,6 +65,14 @@ public final class Limit {
             throw new IllegalArgumentException("limit " + name + ".burst: " + burst + " (expected: >= quota " + quota + ")");
         }
         return new Limit(name, quota, window, burst);
+    }
+
+    /** Names of limits and limiters appear in headers and Redis keys: a safe, short alphabet. */
+    static String checkName(String what, String name) {
+        if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
+            throw new IllegalArgumentException(what + ": '" + name + "' (expected: 1 to 64 letters, digits, '-', '_' or '.')");
+        }
+        return name;
     }
 
     public String name() {

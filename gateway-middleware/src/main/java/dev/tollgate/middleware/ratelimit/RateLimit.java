@@ -157,11 +157,7 @@ public final class RateLimit implements Middleware, AutoCloseable {
          */
         public Builder name(String name) {
             Objects.requireNonNull(name, "name");
-            if (!name.matches("[A-Za-z0-9._-]{1,64}")) {
-                throw new IllegalArgumentException("rateLimit.name: '" + name
-                        + "' (expected: 1 to 64 letters, digits, '-', '_' or '.')");
-            }
-            this.name = name;
+            this.name = Limit.checkName("rateLimit.name", name);
             return this;
         }
 

@@ -23,6 +23,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** Shared parts of the rate-limit tests: a gateway with the limiter, a client, an event recorder and an open-loop load. */
 final class RateLimitFixture {
 
@@ -106,6 +108,34 @@ final class RateLimitFixture {
             best = Math.max(best, j - i);
         }
         return best;
+    }
+
+    /**
+     * Offers three times {@code rate} per second for four seconds, open loop, spread over
+     * {@code targets}, and checks what {@code events} heard admitted: in every window of 0.5, 1 and
+     * 2 s at most {@code burst + rate x window} (+1), the same over the whole run (a busy machine may
+     * stretch it past 4 s), and well above nothing.
+     */
+    static void offerThreeTimesTheRate(List<URI> targets, Recorder events, int rate, int burst) {
+        List<Integer> statuses = openLoop(targets, 3.0 * rate, Duration.ofSeconds(4));
+        assertThat(statuses).containsOnly(200, 429);
+        List<Long> admitted = events.admittedTimes();
+        assertThat(admitted).hasSize((int) statuses.stream().filter(s -> s == 200).count());
+        for (double seconds : new double[]{0.5, 1, 2}) {
+            assertThat(maxInWindow(admitted, Duration.ofMillis((long) (seconds * 1000))))
+                    .as("admitted in a %s s window", seconds)
+                    .isLessThanOrEqualTo((int) (burst + rate * seconds) + 1);
+        }
+        assertThat(admitted.size()).isGreaterThanOrEqualTo(3 * rate)
+                .isLessThanOrEqualTo((int) (burst + rate * spanSeconds(admitted)) + 1);
+    }
+
+    /** Closes in reverse order of opening. */
+    static void closeAll(List<AutoCloseable> resources) throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+        resources.clear();
     }
 
     /** Seconds from the first to the last timestamp. */

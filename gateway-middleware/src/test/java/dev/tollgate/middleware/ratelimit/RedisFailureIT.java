@@ -38,9 +38,7 @@ class RedisFailureIT {
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
+        RateLimitFixture.closeAll(closing);
         backend.close();
         redis.close();
     }
@@ -56,6 +54,16 @@ class RedisFailureIT {
         return RateLimit.builder().name("failover").limit(Limit.of("hourly", 5, Duration.ofHours(1)))
                 .store(RateLimitStore.redis(redisUrl).timeout(Duration.ofSeconds(1)).probeInterval(Duration.ofMillis(100)))
                 .onRedisFailure(policy).build();
+    }
+
+    private static void awaitPassing(Gateway g, String what) {
+        Await.until(() -> {
+            try {
+                return get(g, "/x").statusCode() == 200;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, Duration.ofSeconds(15), what);
     }
 
     private static String rateLimit(HttpResponse<?> r) {
@@ -121,13 +129,7 @@ class RedisFailureIT {
         }
         assertThat(backend.requestCount()).isEqualTo(1);
         redis.restart();
-        Await.until(() -> {
-            try {
-                return get(g, "/x").statusCode() == 200;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, Duration.ofSeconds(15), "requests to pass again once Redis is back");
+        awaitPassing(g, "requests to pass again once Redis is back");
         assertThat(limit.degraded()).isFalse();
         assertThat(events.storeChanges).extracting(Recorder.StoreChange::degraded).containsExactly(true, false);
     }
@@ -148,13 +150,7 @@ class RedisFailureIT {
             assertThat(limit.degraded()).isTrue();
             assertThat(events.storeChanges.get(0).reason()).containsIgnoringCase("timeout");
             proxy.mode(FaultProxy.Mode.PASS);
-            Await.until(() -> {
-                try {
-                    return get(g, "/x").statusCode() == 200;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, Duration.ofSeconds(15), "requests to pass again once Redis answers");
+            awaitPassing(g, "requests to pass again once Redis answers");
         }
     }
 }
