@@ -153,7 +153,8 @@ public abstract sealed class RateLimitStore permits RateLimitStore.Local, RateLi
         }
 
         /**
-         * Threads that make the Redis calls (default 8) and how many decisions may wait for them or run
+         * Threads that make the Redis calls (default 8), each a lane that a key always uses (so an
+         * instance never races itself on one bucket), and how many decisions may wait for them or run
          * at once (default 1024); beyond that a request is decided by the failure policy at once
          * (local stand-in, or 503), never queued without bound.
          */

@@ -18,12 +18,11 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.ToLongFunction;
 
 /**
  * The running limiter behind a {@code RateLimit}: resolves the key, decides with the local buckets
- * on the IO thread or with Redis on its own bounded executor, applies the failure policy, and
+ * on the IO thread or with Redis on its own bounded lanes of threads, applies the failure policy, and
  * answers. Thread-safe; one instance serves every place the middleware is used.
  */
 public final class Limiter implements AutoCloseable {
@@ -40,7 +39,8 @@ public final class Limiter implements AutoCloseable {
     private final Policies policies;
     private final LocalBuckets local;
     private final RedisBuckets redis;
-    private final ThreadPoolExecutor executor;
+    /** One single-thread lane per {@code threads}; a key always uses the same lane. */
+    private final ThreadPoolExecutor[] lanes;
     private final Semaphore permits;
     private final String store;
     private final long probeIntervalNanos;
@@ -66,17 +66,22 @@ public final class Limiter implements AutoCloseable {
         this.store = store;
         this.probeIntervalNanos = probeInterval.toNanos();
         if (redis == null) {
-            this.executor = null;
+            this.lanes = null;
             this.permits = null;
         } else {
-            AtomicInteger count = new AtomicInteger();
-            // the queue is unbounded, but the permits bound what is in it
-            this.executor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "tollgate-ratelimit-" + name + "-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            this.executor.allowCoreThreadTimeOut(true);
+            // one thread per lane, a key always on the same lane: this instance never races itself
+            // on a bucket's compare-and-swap (a hot key would otherwise retry in a loop), and a
+            // key's decisions stay in arrival order; the permits bound what waits in all lanes
+            this.lanes = new ThreadPoolExecutor[threads];
+            for (int i = 0; i < threads; i++) {
+                String thread = "tollgate-ratelimit-" + name + "-" + (i + 1);
+                lanes[i] = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, thread);
+                    t.setDaemon(true);
+                    return t;
+                });
+                lanes[i].allowCoreThreadTimeOut(true);
+            }
             this.permits = new Semaphore(maxPending);
         }
     }
@@ -133,10 +138,13 @@ public final class Limiter implements AutoCloseable {
             return;
         }
         String bucketKey = k;
-        exchange.dispatch(executor, () -> {
+        exchange.dispatch(lanes[Math.floorMod(k.hashCode(), lanes.length)], () -> {
             Decision d = null;
             try {
-                d = redis.tryConsume(bucketKey, units);
+                // queued behind a call that failed: do not wait for Redis a second time
+                if (!degraded.get()) {
+                    d = redis.tryConsume(bucketKey, units);
+                }
             } catch (RuntimeException e) {
                 failed(e, events);
             } finally {
@@ -164,7 +172,7 @@ public final class Limiter implements AutoCloseable {
         }
     }
 
-    /** Reports the decision, then passes the request on or refuses it. IO thread or the executor. */
+    /** Reports the decision, then passes the request on or refuses it. IO thread or a lane. */
     private void finish(HttpServerExchange exchange, HttpHandler next, Decision d) throws Exception {
         exchange.putAttachment(Decision.KEY, d);
         GatewayListener.of(exchange).rateLimitDecided(exchange, policies.limit(d.limit()).name(), d.allowed(),
@@ -188,13 +196,13 @@ public final class Limiter implements AutoCloseable {
         }
     }
 
-    /** While degraded, lets one request start a probe per interval. IO thread; the probe runs on the executor. */
+    /** While degraded, lets one request start a probe per interval. IO thread; the probe runs on lane 0. */
     private void maybeProbe(GatewayListener events) {
         if (System.nanoTime() - nextProbeAt < 0 || !probing.compareAndSet(false, true)) {
             return;
         }
         try {
-            executor.execute(() -> {
+            lanes[0].execute(() -> {
                 try {
                     redis.probe();
                     if (degraded.compareAndSet(true, false)) {
@@ -213,18 +221,24 @@ public final class Limiter implements AutoCloseable {
         }
     }
 
-    /** Stops the executor (letting queued decisions finish briefly) and closes an owned Redis client. */
+    /** Stops the lanes (letting queued decisions finish briefly) and closes an owned Redis client. */
     @Override
     public void close() {
-        if (executor != null) {
-            executor.shutdown();
+        if (lanes != null) {
+            for (ThreadPoolExecutor lane : lanes) {
+                lane.shutdown();
+            }
             try {
-                if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-                    executor.shutdownNow();
+                for (ThreadPoolExecutor lane : lanes) {
+                    if (!lane.awaitTermination(5, TimeUnit.SECONDS)) {
+                        lane.shutdownNow();
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                executor.shutdownNow();
+                for (ThreadPoolExecutor lane : lanes) {
+                    lane.shutdownNow();
+                }
             }
         }
         if (redis != null) {
