@@ -1,13 +1,19 @@
 package dev.tollgate.middleware.ratelimit;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.tollgate.Gateway;
 import dev.tollgate.middleware.ratelimit.RateLimitFixture.Recorder;
+import dev.tollgate.middleware.ratelimit.internal.Limiter;
 import dev.tollgate.testing.Await;
 import dev.tollgate.testing.FaultProxy;
 import dev.tollgate.testing.TestBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -29,8 +35,14 @@ class RedisFailureIT {
     private TestBackend backend;
     private Recorder events;
 
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
     @BeforeEach
     void start() throws Exception {
+        logs.start();
+        Logger limiterLog = (Logger) LoggerFactory.getLogger(Limiter.class);
+        limiterLog.setLevel(Level.INFO); // the tests' configuration logs WARN and above only
+        limiterLog.addAppender(logs);
         redis = RedisServer.start();
         backend = TestBackend.start("b");
         events = new Recorder();
@@ -38,6 +50,9 @@ class RedisFailureIT {
 
     @AfterEach
     void stop() throws Exception {
+        Logger limiterLog = (Logger) LoggerFactory.getLogger(Limiter.class);
+        limiterLog.detachAppender(logs);
+        limiterLog.setLevel(null);
         RateLimitFixture.closeAll(closing);
         backend.close();
         redis.close();
@@ -113,6 +128,12 @@ class RedisFailureIT {
         assertThat(rateLimit(back)).startsWith("\"hourly\";r=" + (5 - decidedByRedis) + ";");
         assertThat(events.storeChanges).extracting(Recorder.StoreChange::degraded).containsExactly(true, false);
         assertThat(events.storeChanges.get(1).reason()).isEqualTo("recovered");
+        // the switch and the recovery are logged once each
+        assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).startsWith("rate limit 'failover' (redis 127.0.0.1:" + redis.port() + ") failed (")
+                        .endsWith("; limiting with local buckets until it answers again"));
+        assertThat(logs.list).filteredOn(e -> e.getLevel() == Level.INFO).singleElement()
+                .satisfies(e -> assertThat(e.getFormattedMessage()).contains("answers again; deciding with it"));
     }
 
     @Test

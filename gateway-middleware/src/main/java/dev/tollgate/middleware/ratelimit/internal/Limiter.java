@@ -190,7 +190,7 @@ public final class Limiter implements AutoCloseable {
         if (degraded.compareAndSet(false, true)) {
             nextProbeAt = System.nanoTime() + probeIntervalNanos;
             String reason = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-            log.warn("rate limit '{}': {} failed ({}); {} until it answers again", name, store, reason,
+            log.warn("{} failed ({}); {} until it answers again", store, reason,
                     onFailure == RedisFailurePolicy.FAIL_OPEN ? "limiting with local buckets" : "answering 503");
             events.rateLimitStoreChanged(store, true, reason);
         }
@@ -206,12 +206,12 @@ public final class Limiter implements AutoCloseable {
                 try {
                     redis.probe();
                     if (degraded.compareAndSet(true, false)) {
-                        log.info("rate limit '{}': {} answers again; deciding with it", name, store);
+                        log.info("{} answers again; deciding with it", store);
                         events.rateLimitStoreChanged(store, false, "recovered");
                     }
                 } catch (RuntimeException e) {
                     nextProbeAt = System.nanoTime() + probeIntervalNanos;
-                    log.debug("rate limit '{}': probe of {} failed", name, store, e);
+                    log.debug("{}: probe failed", store, e);
                 } finally {
                     probing.set(false);
                 }
