@@ -15,10 +15,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static dev.tollgate.middleware.ratelimit.RateLimitFixture.get;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -172,6 +176,32 @@ class RedisFailureIT {
             assertThat(events.storeChanges.get(0).reason()).containsIgnoringCase("timeout");
             proxy.mode(FaultProxy.Mode.PASS);
             awaitPassing(g, "requests to pass again once Redis answers");
+        }
+    }
+
+    /**
+     * More decisions than the limiter lets wait for Redis: the extra request gets the failure
+     * policy at once (here 503) instead of queueing, and the limiter does not count it as a Redis
+     * failure.
+     */
+    @Test
+    void aFullLimiterShedsAtOnceWithoutSwitchingOver() throws Exception {
+        try (FaultProxy proxy = FaultProxy.start(redis.port())) {
+            RateLimit limit = RateLimit.builder().name("full").limit(Limit.of("hourly", 5, Duration.ofHours(1)))
+                    .store(RateLimitStore.redis("127.0.0.1:" + proxy.port()).timeout(Duration.ofSeconds(5)).threads(1, 1))
+                    .onRedisFailure(RedisFailurePolicy.FAIL_CLOSED).build();
+            Gateway g = gateway(limit);
+            proxy.mode(FaultProxy.Mode.delay(Duration.ofMillis(700))); // every Redis reply late, within the timeout
+            CompletableFuture<HttpResponse<String>> slow = RateLimitFixture.CLIENT.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/slow")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Await.until(() -> proxy.openConnections() > 0, Duration.ofSeconds(10), "the first decision to reach Redis");
+            HttpResponse<String> shed = get(g, "/x");
+            assertThat(shed.statusCode()).isEqualTo(503);
+            assertThat(shed.body()).contains("\"code\":\"unavailable\"");
+            assertThat(slow.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(limit.degraded()).isFalse();
+            assertThat(events.storeChanges).isEmpty();
         }
     }
 }
