@@ -75,4 +75,9 @@ final class CompositeListener implements GatewayListener {
     public void requestMirrored(HttpServerExchange exchange, String shadowUpstream, boolean sent) {
         each("requestMirrored", l -> l.requestMirrored(exchange, shadowUpstream, sent));
     }
+
+    @Override
+    public void rateLimitStoreChanged(String store, boolean degraded, String reason) {
+        each("rateLimitStoreChanged", l -> l.rateLimitStoreChanged(store, degraded, reason));
+    }
 }

@@ -80,6 +80,15 @@ public interface GatewayListener {
     default void requestMirrored(HttpServerExchange exchange, String shadowUpstream, boolean sent) {
     }
 
+    /**
+     * A rate limiter's shared store stopped answering ({@code degraded}: its failure policy now
+     * decides, a local stand-in or 503) or answers again. {@code store} names the limiter and the
+     * store without credentials, {@code reason} says why, for logs. Runs on the limiter's executor
+     * thread that noticed. Must not block.
+     */
+    default void rateLimitStoreChanged(String store, boolean degraded, String reason) {
+    }
+
     /** The listener of the gateway serving {@code exchange} (all registered listeners), or a no-op one. */
     static GatewayListener of(HttpServerExchange exchange) {
         GatewayListener l = exchange.getConnection().getAttachment(Installed.KEY);

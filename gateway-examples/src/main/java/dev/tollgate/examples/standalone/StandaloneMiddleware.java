@@ -25,5 +25,6 @@ final class StandaloneMiddleware {
         EdgeEnv.securityHeaders(env, gateway);
         EdgeEnv.ipFilter(env, gateway);
         EdgeEnv.cors(env, gateway);
+        RateLimitEnv.apply(env, gateway);
     }
 }
