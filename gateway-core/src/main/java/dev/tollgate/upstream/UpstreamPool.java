@@ -2,6 +2,7 @@ package dev.tollgate.upstream;
 
 import dev.tollgate.observe.AttemptOutcome;
 import dev.tollgate.observe.GatewayListener;
+import dev.tollgate.tls.internal.ClientSsl;
 import dev.tollgate.upstream.internal.EndpointState;
 import io.undertow.server.HttpServerExchange;
 import org.slf4j.Logger;
@@ -44,6 +45,7 @@ public final class UpstreamPool {
     private final OutlierDetection outlier;
     private final NoneHealthy whenNoneHealthy;
     private final GatewayListener events;
+    private final ClientSsl ssl;
     // replaced as a whole; readers on IO threads take one snapshot per request
     private volatile Snapshot snapshot;
 
@@ -86,11 +88,20 @@ public final class UpstreamPool {
         this.healthCheck = spec.healthCheck().orElse(null);
         this.outlier = spec.outlierDetection();
         this.whenNoneHealthy = spec.whenNoneHealthy();
-        this.snapshot = snapshot(spec.endpoints().stream().map(EndpointState::new).toArray(EndpointState[]::new));
+        this.ssl = new ClientSsl(spec.tls().orElse(null));
+        this.snapshot = snapshot(spec.endpoints().stream().map(e -> newState(e)).toArray(EndpointState[]::new));
     }
 
     public String name() {
         return name;
+    }
+
+    // the TLS of an https endpoint is set up here, off the IO threads, not on its first connect
+    private EndpointState newState(Endpoint e) {
+        if (e.tls()) {
+            ssl.get();
+        }
+        return new EndpointState(e, ssl);
     }
 
     /** Whether readiness depends on this upstream. */
@@ -166,7 +177,7 @@ public final class UpstreamPool {
                     kept.endpoint(e);
                     fresh[i] = kept;
                 } else {
-                    fresh[i] = new EndpointState(e);
+                    fresh[i] = newState(e);
                 }
             }
             try {
