@@ -142,8 +142,8 @@ public final class UpstreamTls {
                 KeyManager[] keyManagers = clientKeys == null ? null
                         : new KeyManager[]{KeyMaterial.keyManager(clientKeys.load(), "client")};
                 SSLContext context = SSLContext.getInstance("TLS");
-                context.init(keyManagers, tmf.getTrustManagers(), null);
-                return new UpstreamTls(this, new ClientContext(context, hostnameVerification, protocols));
+                context.init(keyManagers, ClientContext.trustManagers(tmf.getTrustManagers(), hostnameVerification), null);
+                return new UpstreamTls(this, new ClientContext(context, protocols));
             } catch (GeneralSecurityException | IOException e) {
                 throw new IllegalStateException("upstreamTls: could not set up TLS: " + e.getMessage(), e);
             }

@@ -1,0 +1,184 @@
+package dev.tollgate.tls;
+
+import dev.tollgate.Gateway;
+import dev.tollgate.testing.TestGateway;
+import io.undertow.Undertow;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.SSLSessionInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.xnio.Options;
+import org.xnio.SslClientAuthMode;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The gateway's connections to {@code https} upstreams: a custom trust store, a client certificate
+ * for an upstream that requires one (mTLS), hostname verification, and the 502 problems when the
+ * upstream cannot be trusted. The upstream is a real Undertow HTTPS server on an ephemeral port.
+ */
+class UpstreamTlsIT {
+
+    private Undertow upstream;
+    private Gateway gateway;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @AfterEach
+    void close() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        if (upstream != null) {
+            upstream.stop();
+        }
+    }
+
+    /** An HTTPS upstream presenting {@code certName}; with {@code requireClientCert} it demands a certificate from ca.pem. */
+    private URI startUpstream(String certName, boolean requireClientCert) throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("k", dev.tollgate.tls.internal.Pem.privateKey(java.nio.file.Files.readAllBytes(TlsFiles.file(certName + ".key")), "key"),
+                "pw".toCharArray(), dev.tollgate.tls.internal.Pem.certificates(
+                        java.nio.file.Files.readAllBytes(TlsFiles.file(certName + ".pem")), "cert").toArray(new X509Certificate[0]));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, "pw".toCharArray());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificate(java.nio.file.Files.newInputStream(TlsFiles.file("ca.pem"))));
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        upstream = Undertow.builder()
+                .setIoThreads(1).setWorkerThreads(2)
+                .addHttpsListener(0, "127.0.0.1", context)
+                .setSocketOption(Options.SSL_CLIENT_AUTH_MODE, requireClientCert ? SslClientAuthMode.REQUIRED : SslClientAuthMode.NOT_REQUESTED)
+                .setHandler(UpstreamTlsIT::answer)
+                .build();
+        upstream.start();
+        int port = ((InetSocketAddress) upstream.getListenerInfo().get(0).getAddress()).getPort();
+        return URI.create("https://localhost:" + port);
+    }
+
+    // answers with the subject of the client certificate, or "none"
+    private static void answer(HttpServerExchange exchange) throws Exception {
+        SSLSessionInfo ssl = exchange.getConnection().getSslSessionInfo();
+        String client = "none";
+        try {
+            if (ssl != null) {
+                client = ((X509Certificate) ssl.getPeerCertificates()[0]).getSubjectX500Principal().getName();
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | io.undertow.server.RenegotiationRequiredException e) {
+            // no client certificate (none asked for, or none given)
+        }
+        exchange.getResponseSender().send("client=" + client + " scheme=" + exchange.getRequestScheme());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void startGateway(URI upstreamUri, UpstreamTls.Builder tls) {
+        Gateway.Builder b = Gateway.builder().host("127.0.0.1").port(0)
+                .upstream(tls == null ? dev.tollgate.upstream.Upstream.builder("b").endpoint(upstreamUri.toString())
+                        : dev.tollgate.upstream.Upstream.builder("b").endpoint(upstreamUri.toString()).tls(tls))
+                .route(dev.tollgate.route.Route.prefix("/").to("b"));
+        gateway = b.build().start();
+    }
+
+    @Test
+    void presentsTheClientCertificateToAnUpstreamThatRequiresOne() throws Exception {
+        URI uri = startUpstream("backend", true);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem"))
+                .clientCertificate(TlsFiles.file("client.pem"), TlsFiles.file("client.key")));
+
+        HttpResponse<String> r = get("/mtls");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("client=CN=gateway-client scheme=https");
+    }
+
+    @Test
+    void withoutTheClientCertificateTheHandshakeFailsAnd502Follows() throws Exception {
+        URI uri = startUpstream("backend", true);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")));
+
+        HttpResponse<String> r = get("/mtls");
+
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(r.body()).contains("upstream-");
+    }
+
+    @Test
+    void aCustomTrustStoreTrustsTheUpstream() throws Exception {
+        URI uri = startUpstream("backend", false);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")));
+
+        HttpResponse<String> r = get("/");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("client=none scheme=https");
+    }
+
+    @Test
+    void anUntrustedUpstreamCertificateGets502() throws Exception {
+        URI uri = startUpstream("untrusted", false);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")));
+
+        HttpResponse<String> r = get("/");
+
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(r.body()).contains("upstream-");
+    }
+
+    @Test
+    void theSystemTrustStoreDoesNotTrustAPrivateCa() throws Exception {
+        URI uri = startUpstream("backend", false);
+        startGateway(uri, null);
+
+        HttpResponse<String> r = get("/");
+
+        assertThat(r.statusCode()).isEqualTo(502);
+    }
+
+    @Test
+    void aCertificateForAnotherHostGets502UnlessHostnameVerificationIsOff() throws Exception {
+        URI uri = startUpstream("wrong-host", false);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")));
+        assertThat(get("/").statusCode()).isEqualTo(502);
+        gateway.close();
+
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")).hostnameVerification(false));
+        HttpResponse<String> r = get("/");
+        assertThat(r.body()).isEqualTo("client=none scheme=https");
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aPkcs12ClientKeyStoreWorksForMtls() throws Exception {
+        URI uri = startUpstream("backend", true);
+        // server.p12 holds a certificate from the same CA: good enough as a client identity
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem"))
+                .clientKeyStore(TlsFiles.file("server.p12"), "changeit".toCharArray()));
+
+        HttpResponse<String> r = get("/");
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("client=CN=server-one scheme=https");
+    }
+}
