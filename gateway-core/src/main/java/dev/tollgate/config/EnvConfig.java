@@ -32,6 +32,11 @@ import java.util.Objects;
  *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
  *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
  *   <tr><td>TRUSTED_PROXIES (or GATEWAY_TRUSTED_PROXIES)</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
+ *   <tr><td>TLS_CERT_FILE, TLS_KEY_FILE</td><td>unset</td><td>PEM certificate (chain) and private key: both set
+ *       switch the main port to TLS with HTTP/2 through ALPN; the files are re-read when they change</td></tr>
+ *   <tr><td>TLS_RELOAD_INTERVAL</td><td>10s</td><td>how often the TLS files are checked for a change; 0 turns it off</td></tr>
+ *   <tr><td>GATEWAY_HTTP2_CLEARTEXT</td><td>false</td><td>cleartext HTTP/2 (h2c upgrade and prior knowledge) on a
+ *       port without TLS</td></tr>
  * </table>
  */
 public final class EnvConfig {
@@ -89,6 +94,7 @@ public final class EnvConfig {
         if (!trusted.isEmpty()) {
             apply(trustedVar, () -> b.proxy(dev.tollgate.proxy.ProxyOptions.builder().trustedProxies(trusted)));
         }
+        tls(b);
         Upstream.Builder upstream = Upstream.builder(BACKEND_UPSTREAM);
         for (String target : backendTarget().split(",")) {
             apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(endpoint(target.trim())));
@@ -102,6 +108,29 @@ public final class EnvConfig {
         apply("GATEWAY_BACKEND_TARGET", () -> b.upstream(upstream.build()));
         b.route(Route.prefix("/").id("default").to(BACKEND_UPSTREAM));
         return b;
+    }
+
+    /** TLS_CERT_FILE and TLS_KEY_FILE (both or neither), TLS_RELOAD_INTERVAL, GATEWAY_HTTP2_CLEARTEXT. */
+    private void tls(Gateway.Builder b) {
+        String cert = value("TLS_CERT_FILE");
+        String key = value("TLS_KEY_FILE");
+        if ((cert == null) != (key == null)) {
+            String missing = cert == null ? "TLS_CERT_FILE" : "TLS_KEY_FILE";
+            String given = cert == null ? "TLS_KEY_FILE" : "TLS_CERT_FILE";
+            throw new ConfigException(missing + ": not set, but " + given + " is (expected: both for TLS, or neither for cleartext)");
+        }
+        if (cert != null) {
+            Duration reload = duration("TLS_RELOAD_INTERVAL", Duration.ofSeconds(10));
+            try {
+                b.tls(dev.tollgate.tls.Tls.pem(java.nio.file.Path.of(cert), java.nio.file.Path.of(key)).reloadInterval(reload));
+            } catch (IllegalArgumentException e) {
+                // the message names the file; the variable is the one that names it
+                String var = e.getMessage().startsWith("tls.privateKeyFile") ? "TLS_KEY_FILE" : "TLS_CERT_FILE";
+                throw new ConfigException(var + "='" + env.get(var) + "': " + e.getMessage(), e);
+            }
+        }
+        boolean h2c = bool("GATEWAY_HTTP2_CLEARTEXT", false);
+        apply("GATEWAY_HTTP2_CLEARTEXT", () -> b.http2Cleartext(h2c));
     }
 
     /** One target: {@code URI} or {@code URI;weight=N}. */
