@@ -46,6 +46,7 @@ public final class UpstreamPool {
     private final NoneHealthy whenNoneHealthy;
     private final GatewayListener events;
     private final ClientSsl ssl;
+    private final dev.tollgate.tls.UpstreamTls tls;
     // replaced as a whole; readers on IO threads take one snapshot per request
     private volatile Snapshot snapshot;
 
@@ -88,7 +89,8 @@ public final class UpstreamPool {
         this.healthCheck = spec.healthCheck().orElse(null);
         this.outlier = spec.outlierDetection();
         this.whenNoneHealthy = spec.whenNoneHealthy();
-        this.ssl = new ClientSsl(spec.tls().orElse(null));
+        this.tls = spec.tls().orElse(null);
+        this.ssl = new ClientSsl(tls);
         this.snapshot = snapshot(spec.endpoints().stream().map(e -> newState(e)).toArray(EndpointState[]::new));
     }
 
@@ -107,6 +109,11 @@ public final class UpstreamPool {
     /** Whether readiness depends on this upstream. */
     public boolean required() {
         return required;
+    }
+
+    /** The upstream's TLS for {@code https} endpoints, if it has its own. */
+    public Optional<dev.tollgate.tls.UpstreamTls> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** The active health check, if the upstream has one. */

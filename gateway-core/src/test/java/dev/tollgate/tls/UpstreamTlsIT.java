@@ -66,7 +66,12 @@ class UpstreamTlsIT {
                 .setIoThreads(1).setWorkerThreads(2)
                 .addHttpsListener(0, "127.0.0.1", context)
                 .setSocketOption(Options.SSL_CLIENT_AUTH_MODE, requireClientCert ? SslClientAuthMode.REQUIRED : SslClientAuthMode.NOT_REQUESTED)
-                .setHandler(UpstreamTlsIT::answer)
+                .setHandler(exchange -> {
+                    if (exchange.getRequestPath().equals("/health")) {
+                        healthChecks.incrementAndGet();
+                    }
+                    answer(exchange);
+                })
                 .build();
         upstream.start();
         int port = ((InetSocketAddress) upstream.getListenerInfo().get(0).getAddress()).getPort();
@@ -90,6 +95,38 @@ class UpstreamTlsIT {
     private HttpResponse<String> get(String path) throws Exception {
         return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path))
                 .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private final java.util.concurrent.atomic.AtomicInteger healthChecks = new java.util.concurrent.atomic.AtomicInteger();
+
+    private void startCheckedGateway(URI upstreamUri, UpstreamTls.Builder tls) {
+        gateway = Gateway.builder().host("127.0.0.1").port(0)
+                .upstream(dev.tollgate.upstream.Upstream.builder("b").endpoint(upstreamUri.toString()).tls(tls)
+                        .healthCheck(dev.tollgate.upstream.HealthCheck.http("/health").interval(Duration.ofMillis(500))
+                                .timeout(Duration.ofMillis(500)).unhealthyThreshold(1).healthyThreshold(1)))
+                .route(dev.tollgate.route.Route.prefix("/").to("b"))
+                .build().start();
+    }
+
+    @Test
+    void activeHealthChecksUseTheUpstreamsTls() throws Exception {
+        URI uri = startUpstream("backend", true);
+        startCheckedGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem"))
+                .clientCertificate(TlsFiles.file("client.pem"), TlsFiles.file("client.key")));
+
+        dev.tollgate.testing.Await.until(() -> healthChecks.get() >= 3, Duration.ofSeconds(20), "three health checks answered");
+        assertThat(gateway.upstream("b").availableCount()).isEqualTo(1);
+        assertThat(get("/").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aHealthCheckThatCannotPresentTheClientCertificateMarksTheEndpointDown() throws Exception {
+        URI uri = startUpstream("backend", true);
+        startCheckedGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")));
+
+        dev.tollgate.testing.Await.until(() -> gateway.upstream("b").availableCount() == 0, Duration.ofSeconds(20),
+                "the endpoint is marked down by its failing checks");
+        assertThat(healthChecks.get()).isZero();
     }
 
     private void startGateway(URI upstreamUri, UpstreamTls.Builder tls) {
