@@ -172,6 +172,55 @@ class TlsIT {
     }
 
     @Test
+    void tooManyHeadersOverHttp2Get431() throws Exception {
+        backend = TestBackend.start();
+        start(TestGateway.inFrontOf(backend.uri()).tls(serverTls()).limits(Limits.builder().maxHeaderCount(20)));
+        HttpRequest.Builder request = HttpRequest.newBuilder(https("/a")).timeout(Duration.ofSeconds(20));
+        for (int i = 0; i < 30; i++) {
+            request.header("X-Many-" + i, "v");
+        }
+
+        HttpResponse<String> r = client(HttpClient.Version.HTTP_2).send(request.build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(r.statusCode()).isEqualTo(431);
+        assertThat(r.body()).contains("headers-too-large");
+        assertThat(backend.requestCount()).isZero();
+    }
+
+    @Test
+    void concurrentRequestsShareOneHttp2Connection() throws Exception {
+        backend = TestBackend.start();
+        java.util.Set<Integer> clientPorts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger concurrent = new java.util.concurrent.atomic.AtomicInteger();
+        start(TestGateway.inFrontOf(backend.uri()).tls(serverTls()).listener(new dev.tollgate.observe.GatewayListener() {
+            @Override
+            public void requestStarted(io.undertow.server.HttpServerExchange exchange) {
+                clientPorts.add(exchange.getSourceAddress().getPort());
+                concurrent.accumulateAndGet((int) gateway.inFlight(), Math::max);
+            }
+        }));
+        HttpClient client = client(HttpClient.Version.HTTP_2);
+        // the JDK client opens one connection per request until its first HTTP/2 connection stands
+        assertThat(client.send(HttpRequest.newBuilder(https("/warm")).build(), HttpResponse.BodyHandlers.ofString()).version())
+                .isEqualTo(HttpClient.Version.HTTP_2);
+        clientPorts.clear();
+        List<CompletableFuture<HttpResponse<String>>> calls = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            calls.add(client.sendAsync(HttpRequest.newBuilder(https("/delay/300?i=" + i)).timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> c : calls) {
+            HttpResponse<String> r = c.get(20, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        }
+        // several at once, all over one client connection (one source port)
+        assertThat(concurrent.get()).isGreaterThan(1);
+        assertThat(clientPorts).hasSize(1);
+    }
+
+    @Test
     void anEcCertificateWithASec1KeyServesToo() throws Exception {
         backend = TestBackend.start();
         start(TestGateway.inFrontOf(backend.uri()).tls(Tls.pem(TlsFiles.file("server-ec.pem"), TlsFiles.file("server-ec-sec1.key"))));
