@@ -21,15 +21,24 @@ class CertificateReloaderTest {
     }
 
     private static String subject(ReloadingKeyManager km) {
+        // the material new handshakes get
         return km.current().chain()[0].getSubjectX500Principal().getName();
+    }
+
+    private ReloadingKeyManager km;
+    private CertificateReloader reloader;
+
+    /** cert.pem and key.pem in {@code dir}, watched by a reloader that only checks when told to. */
+    private void watch(Path dir) throws Exception {
+        TlsFiles.copy(dir, "server.pem", "cert.pem", "server.key", "key.pem");
+        KeyMaterial.Loader loader = KeyMaterial.pem("c", dir.resolve("cert.pem"), "k", dir.resolve("key.pem"));
+        km = new ReloadingKeyManager(loader.load());
+        reloader = new CertificateReloader(loader, km, Duration.ofHours(1), loader.read());
     }
 
     @Test
     void keepsTheCurrentCertificateWhenTheReplacementIsBrokenAndTakesTheNextGoodOne(@TempDir Path dir) throws Exception {
-        TlsFiles.copy(dir, "server.pem", "cert.pem", "server.key", "key.pem");
-        KeyMaterial.Loader loader = KeyMaterial.pem("c", dir.resolve("cert.pem"), "k", dir.resolve("key.pem"));
-        ReloadingKeyManager km = new ReloadingKeyManager(loader.load());
-        CertificateReloader reloader = new CertificateReloader(loader, km, Duration.ofHours(1), loader.read());
+        watch(dir);
         String alias = km.chooseEngineServerAlias("RSA", null, null);
 
         reloader.check();
@@ -63,10 +72,7 @@ class CertificateReloaderTest {
 
     @Test
     void aTouchWithoutAChangeOfContentSwapsNothing(@TempDir Path dir) throws Exception {
-        TlsFiles.copy(dir, "server.pem", "cert.pem", "server.key", "key.pem");
-        KeyMaterial.Loader loader = KeyMaterial.pem("c", dir.resolve("cert.pem"), "k", dir.resolve("key.pem"));
-        ReloadingKeyManager km = new ReloadingKeyManager(loader.load());
-        CertificateReloader reloader = new CertificateReloader(loader, km, Duration.ofHours(1), loader.read());
+        watch(dir);
         String alias = km.chooseEngineServerAlias("RSA", null, null);
 
         touch(dir.resolve("cert.pem"), 1000);
