@@ -98,6 +98,23 @@ class TlsIT {
     }
 
     @Test
+    void aClientWithoutAlpnGetsHttp11() throws Exception {
+        backend = TestBackend.start();
+        start(TestGateway.inFrontOf(backend.uri()).tls(serverTls()));
+
+        try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) TlsFiles.trusting("ca.pem").getSocketFactory()
+                .createSocket("127.0.0.1", gateway.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("GET /plain HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertThat(response).startsWith("HTTP/1.1 200");
+            assertThat(s.getApplicationProtocol()).isEmpty();
+        }
+        assertThat(backend.lastRequest().uri()).isEqualTo("/plain");
+    }
+
+    @Test
     void withHttp2OffTlsClientsGetHttp11() throws Exception {
         backend = TestBackend.start();
         start(TestGateway.inFrontOf(backend.uri()).tls(serverTls().http2(false)));
