@@ -35,6 +35,10 @@ import java.util.Objects;
  *   <tr><td>TLS_CERT_FILE, TLS_KEY_FILE</td><td>unset</td><td>PEM certificate (chain) and private key: both set
  *       switch the main port to TLS with HTTP/2 through ALPN; the files are re-read when they change</td></tr>
  *   <tr><td>TLS_RELOAD_INTERVAL</td><td>10s</td><td>how often the TLS files are checked for a change; 0 turns it off</td></tr>
+ *   <tr><td>GATEWAY_BACKEND_CA_FILE</td><td>unset</td><td>PEM certificates trusted for https targets
+ *       (instead of the JDK's trust store)</td></tr>
+ *   <tr><td>GATEWAY_BACKEND_CLIENT_CERT_FILE, GATEWAY_BACKEND_CLIENT_KEY_FILE</td><td>unset</td><td>PEM client
+ *       certificate and key presented to https targets that ask for one (mTLS)</td></tr>
  *   <tr><td>GATEWAY_HTTP2_CLEARTEXT</td><td>false</td><td>cleartext HTTP/2 (h2c upgrade and prior knowledge) on a
  *       port without TLS</td></tr>
  * </table>
@@ -99,6 +103,7 @@ public final class EnvConfig {
         for (String target : backendTarget().split(",")) {
             apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(endpoint(target.trim())));
         }
+        backendTls(upstream);
         String healthPath = value("GATEWAY_HEALTH_CHECK_PATH");
         if (healthPath != null) {
             apply("GATEWAY_HEALTH_CHECK_PATH", () -> upstream.healthCheck(HealthCheck.http(healthPath)));
@@ -131,6 +136,30 @@ public final class EnvConfig {
         }
         boolean h2c = bool("GATEWAY_HTTP2_CLEARTEXT", false);
         apply("GATEWAY_HTTP2_CLEARTEXT", () -> b.http2Cleartext(h2c));
+    }
+
+    /** GATEWAY_BACKEND_CA_FILE, GATEWAY_BACKEND_CLIENT_CERT_FILE and GATEWAY_BACKEND_CLIENT_KEY_FILE (both or neither). */
+    private void backendTls(Upstream.Builder upstream) {
+        String ca = value("GATEWAY_BACKEND_CA_FILE");
+        String cert = value("GATEWAY_BACKEND_CLIENT_CERT_FILE");
+        String key = value("GATEWAY_BACKEND_CLIENT_KEY_FILE");
+        if ((cert == null) != (key == null)) {
+            String missing = cert == null ? "GATEWAY_BACKEND_CLIENT_CERT_FILE" : "GATEWAY_BACKEND_CLIENT_KEY_FILE";
+            String given = cert == null ? "GATEWAY_BACKEND_CLIENT_KEY_FILE" : "GATEWAY_BACKEND_CLIENT_CERT_FILE";
+            throw new ConfigException(missing + ": not set, but " + given + " is (expected: both, or neither)");
+        }
+        if (ca == null && cert == null) {
+            return;
+        }
+        String var = ca != null ? "GATEWAY_BACKEND_CA_FILE" : "GATEWAY_BACKEND_CLIENT_CERT_FILE";
+        apply(var, () -> {
+            dev.tollgate.tls.UpstreamTls.Builder tls = ca != null
+                    ? dev.tollgate.tls.UpstreamTls.trustStore(java.nio.file.Path.of(ca)) : dev.tollgate.tls.UpstreamTls.systemTrust();
+            if (cert != null) {
+                tls.clientCertificate(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
+            }
+            upstream.tls(tls.build());
+        });
     }
 
     /** One target: {@code URI} or {@code URI;weight=N}. */

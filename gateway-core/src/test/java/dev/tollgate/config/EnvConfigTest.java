@@ -192,4 +192,20 @@ class EnvConfigTest {
             assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
         }
     }
+
+    @Test
+    void backendTlsFilesAreReadAndNamedInErrors() throws Exception {
+        Gateway gateway = EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "https://127.0.0.1:9443",
+                "GATEWAY_BACKEND_CA_FILE", testFile("ca.pem"),
+                "GATEWAY_BACKEND_CLIENT_CERT_FILE", testFile("client.pem"), "GATEWAY_BACKEND_CLIENT_KEY_FILE", testFile("client.key")))
+                .toBuilder().build();
+        assertThat(gateway.upstream("backend").tls()).isPresent();
+
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_CA_FILE", "/nonexistent/ca.pem")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_BACKEND_CA_FILE='/nonexistent/ca.pem': upstreamTls.trustStore: /nonexistent/ca.pem does not exist");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_CLIENT_CERT_FILE", testFile("client.pem"))).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_BACKEND_CLIENT_KEY_FILE: not set, but GATEWAY_BACKEND_CLIENT_CERT_FILE is (expected: both, or neither)");
+    }
 }
