@@ -119,11 +119,7 @@ public final class EnvConfig {
     private void tls(Gateway.Builder b) {
         String cert = value("TLS_CERT_FILE");
         String key = value("TLS_KEY_FILE");
-        if ((cert == null) != (key == null)) {
-            String missing = cert == null ? "TLS_CERT_FILE" : "TLS_KEY_FILE";
-            String given = cert == null ? "TLS_KEY_FILE" : "TLS_CERT_FILE";
-            throw new ConfigException(missing + ": not set, but " + given + " is (expected: both for TLS, or neither for cleartext)");
-        }
+        bothOrNeither("TLS_CERT_FILE", "TLS_KEY_FILE", "both for TLS, or neither for cleartext");
         if (cert != null) {
             Duration reload = duration("TLS_RELOAD_INTERVAL", Duration.ofSeconds(10));
             try {
@@ -138,16 +134,21 @@ public final class EnvConfig {
         apply("GATEWAY_HTTP2_CLEARTEXT", () -> b.http2Cleartext(h2c));
     }
 
+    /** @throws ConfigException naming the one of two variables that is missing while the other is set */
+    private void bothOrNeither(String first, String second, String expected) {
+        if ((value(first) == null) != (value(second) == null)) {
+            String missing = value(first) == null ? first : second;
+            String given = value(first) == null ? second : first;
+            throw new ConfigException(missing + ": not set, but " + given + " is (expected: " + expected + ")");
+        }
+    }
+
     /** GATEWAY_BACKEND_CA_FILE, GATEWAY_BACKEND_CLIENT_CERT_FILE and GATEWAY_BACKEND_CLIENT_KEY_FILE (both or neither). */
     private void backendTls(Upstream.Builder upstream) {
         String ca = value("GATEWAY_BACKEND_CA_FILE");
         String cert = value("GATEWAY_BACKEND_CLIENT_CERT_FILE");
         String key = value("GATEWAY_BACKEND_CLIENT_KEY_FILE");
-        if ((cert == null) != (key == null)) {
-            String missing = cert == null ? "GATEWAY_BACKEND_CLIENT_CERT_FILE" : "GATEWAY_BACKEND_CLIENT_KEY_FILE";
-            String given = cert == null ? "GATEWAY_BACKEND_CLIENT_KEY_FILE" : "GATEWAY_BACKEND_CLIENT_CERT_FILE";
-            throw new ConfigException(missing + ": not set, but " + given + " is (expected: both, or neither)");
-        }
+        bothOrNeither("GATEWAY_BACKEND_CLIENT_CERT_FILE", "GATEWAY_BACKEND_CLIENT_KEY_FILE", "both, or neither");
         if (ca == null && cert == null) {
             return;
         }
