@@ -27,15 +27,17 @@ public final class UpstreamTls {
     private final SSLContext sslContext;
     private final List<String> protocols;
     private final boolean hostnameVerification;
+    private final boolean http2;
     private final String description;
 
     private UpstreamTls(Builder b, SSLContext sslContext) {
         this.sslContext = sslContext;
         this.protocols = b.protocols;
         this.hostnameVerification = b.hostnameVerification;
+        this.http2 = b.http2;
         this.description = "UpstreamTls[trust " + (b.trustFile == null ? "system" : b.trustFile)
                 + (b.clientKeys != null ? ", client certificate " + b.clientKeys : "")
-                + (b.hostnameVerification ? "" : ", no hostname verification") + "]";
+                + (b.hostnameVerification ? "" : ", no hostname verification") + (b.http2 ? ", h2" : "") + "]";
     }
 
     /** Trusts what the JDK's default trust store trusts. */
@@ -72,6 +74,11 @@ public final class UpstreamTls {
         return hostnameVerification;
     }
 
+    /** Whether HTTP/2 is offered to the upstream through ALPN (it may still answer HTTP/1.1). Default false. */
+    public boolean http2() {
+        return http2;
+    }
+
     @Override
     public String toString() {
         return description;
@@ -83,6 +90,7 @@ public final class UpstreamTls {
         private final char[] trustPassword;
         private KeyMaterial.Loader clientKeys;
         private boolean hostnameVerification = true;
+        private boolean http2;
         private List<String> protocols = Tls.DEFAULT_PROTOCOLS;
 
         private Builder(Path trustFile, char[] trustPassword) {
@@ -110,6 +118,15 @@ public final class UpstreamTls {
          */
         public Builder hostnameVerification(boolean verify) {
             this.hostnameVerification = verify;
+            return this;
+        }
+
+        /**
+         * Whether to offer HTTP/2 to the upstream through ALPN; an upstream that does not take it is
+         * spoken to in HTTP/1.1. Each pooled connection carries one request at a time. Default false.
+         */
+        public Builder http2(boolean http2) {
+            this.http2 = http2;
             return this;
         }
 

@@ -45,8 +45,15 @@ class UpstreamTlsIT {
         }
     }
 
-    /** An HTTPS upstream presenting {@code certName}; with {@code requireClientCert} it demands a certificate from ca.pem. */
     private URI startUpstream(String certName, boolean requireClientCert) throws Exception {
+        return startUpstream(certName, requireClientCert, false);
+    }
+
+    /**
+     * An HTTPS upstream presenting {@code certName}; with {@code requireClientCert} it demands a certificate
+     * from ca.pem; with {@code http2} it offers HTTP/2 through ALPN.
+     */
+    private URI startUpstream(String certName, boolean requireClientCert, boolean http2) throws Exception {
         KeyStore keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
         keys.setKeyEntry("k", dev.tollgate.tls.internal.Pem.privateKey(java.nio.file.Files.readAllBytes(TlsFiles.file(certName + ".key")), "key"),
@@ -64,6 +71,7 @@ class UpstreamTlsIT {
         context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
         upstream = Undertow.builder()
                 .setIoThreads(1).setWorkerThreads(2)
+                .setServerOption(io.undertow.UndertowOptions.ENABLE_HTTP2, http2)
                 .addHttpsListener(0, "127.0.0.1", context)
                 .setSocketOption(Options.SSL_CLIENT_AUTH_MODE, requireClientCert ? SslClientAuthMode.REQUIRED : SslClientAuthMode.NOT_REQUESTED)
                 .setHandler(exchange -> {
@@ -88,6 +96,12 @@ class UpstreamTlsIT {
             }
         } catch (javax.net.ssl.SSLPeerUnverifiedException | io.undertow.server.RenegotiationRequiredException e) {
             // no client certificate (none asked for, or none given)
+        }
+        if (exchange.getRequestPath().equals("/protocol")) {
+            // the body is read first: its size proves it arrived whole
+            exchange.getRequestReceiver().receiveFullBytes((ex, body) ->
+                    ex.getResponseSender().send(ex.getProtocol() + " " + body.length));
+            return;
         }
         exchange.getResponseSender().send("client=" + client + " scheme=" + exchange.getRequestScheme());
     }
@@ -197,6 +211,34 @@ class UpstreamTlsIT {
         HttpResponse<String> r = get("/");
         assertThat(r.body()).isEqualTo("client=none scheme=https");
         assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void http2ToTheUpstreamWhenAsked() throws Exception {
+        URI uri = startUpstream("backend", true, true);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem"))
+                .clientCertificate(TlsFiles.file("client.pem"), TlsFiles.file("client.key")).http2(true));
+
+        assertThat(get("/protocol").body()).isEqualTo("HTTP/2.0 0");
+        HttpResponse<String> post = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/protocol"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[100_000])).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(200);
+        assertThat(post.body()).isEqualTo("HTTP/2.0 100000");
+        // and a streamed body without a length, which the gateway sends chunked to HTTP/1.1 upstreams
+        HttpResponse<String> streamed = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/protocol"))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[70_000])))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(streamed.statusCode()).isEqualTo(200);
+        assertThat(streamed.body()).isEqualTo("HTTP/2.0 70000");
+    }
+
+    @Test
+    void withoutHttp2TheUpstreamIsSpokenToInHttp11() throws Exception {
+        URI uri = startUpstream("backend", false, true);
+        startGateway(uri, UpstreamTls.trustStore(TlsFiles.file("ca.pem")));
+
+        assertThat(get("/protocol").body()).isEqualTo("HTTP/1.1 0");
     }
 
     @Test

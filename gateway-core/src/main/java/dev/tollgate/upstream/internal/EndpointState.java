@@ -55,6 +55,11 @@ public final class EndpointState {
         this.ssl = ssl;
     }
 
+    /** The options for a new connection to this endpoint: the gateway's, plus the upstream's TLS ones for {@code https}. */
+    public org.xnio.OptionMap clientOptions(org.xnio.OptionMap base) {
+        return ssl != null && endpoint.tls() ? ssl.options(base) : base;
+    }
+
     /** The TLS wrapper for connections to an {@code https} endpoint; null for {@code http}. */
     public XnioSsl ssl() {
         return ssl != null && endpoint.tls() ? ssl.get() : null;
