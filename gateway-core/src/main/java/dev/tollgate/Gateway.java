@@ -20,6 +20,8 @@ import dev.tollgate.route.Versioning;
 import dev.tollgate.route.internal.Router;
 import dev.tollgate.route.Split;
 import dev.tollgate.route.internal.SplitHandler;
+import dev.tollgate.tls.Tls;
+import dev.tollgate.tls.internal.ServerTls;
 import dev.tollgate.proxy.internal.MirrorHandler;
 import dev.tollgate.upstream.Upstream;
 import dev.tollgate.upstream.UpstreamPool;
@@ -29,7 +31,10 @@ import dev.tollgate.upstream.internal.OutlierListener;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
+import io.undertow.server.protocol.http.AlpnOpenListener;
 import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
+import io.undertow.server.protocol.http2.Http2UpgradeHandler;
 import org.xnio.ChannelListener;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
@@ -68,6 +73,8 @@ import java.util.concurrent.TimeUnit;
 public final class Gateway implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+    /** Streams one HTTP/2 connection may have open at once. */
+    static final int MAX_CONCURRENT_STREAMS = 100;
 
     private final String host;
     private final int port;
@@ -80,6 +87,8 @@ public final class Gateway implements AutoCloseable {
     private final InFlight inFlight;
     private final HttpHandler handler;
     private final HttpHandler adminHandler;
+    private final ServerTls tls;
+    private final boolean http2Cleartext;
     private final Object lifecycle = new Object();
     private Listener server;
     private Listener adminServer;
@@ -101,6 +110,8 @@ public final class Gateway implements AutoCloseable {
         this.workerThreads = b.workerThreads;
         this.drainTimeout = b.drainTimeout;
         this.limits = b.limits;
+        this.http2Cleartext = b.http2Cleartext;
+        this.tls = b.tls == null ? null : ServerTls.create(b.tls);
         this.stallGuard = new WriteStallGuard(b.limits.idleTimeout().toNanos());
         GatewayListener userEvents = GatewayListener.composite(b.listeners);
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
@@ -197,11 +208,11 @@ public final class Gateway implements AutoCloseable {
                 throw new UncheckedIOException("could not start the gateway's IO threads", e);
             }
             try {
-                server = new Listener(port, handler);
+                server = new Listener(port, handler, tls, http2Cleartext && tls == null);
                 boundPort = server.port();
                 if (adminHandler != null) {
                     adminServer = new Listener(adminPort, new InFlight(adminHandler, new GatewayListener() {
-                    }, ClientAddress.peerOnly()));
+                    }, ClientAddress.peerOnly()), null, false);
                     boundAdminPort = adminServer.port();
                 }
             } catch (IOException | RuntimeException e) {
@@ -212,7 +223,10 @@ public final class Gateway implements AutoCloseable {
                         + (adminPort != null ? " / admin " + adminPort : "") + ": " + e.getMessage(), e));
             }
             healthChecker.start();
-            log.info("gateway listening on {}:{}{} with upstreams {}", host, boundPort,
+            if (tls != null) {
+                tls.start();
+            }
+            log.info("gateway listening on {}:{}{}{} with upstreams {}", host, boundPort, tls == null ? "" : tls.http2() ? " (TLS, h2)" : " (TLS)",
                     adminServer != null ? " (admin on " + boundAdminPort + ")" : "", new TreeSet<>(upstreams.keySet()));
             return this;
         }
@@ -222,13 +236,20 @@ public final class Gateway implements AutoCloseable {
      * One HTTP listener on the gateway's worker. Built on XNIO directly rather than {@code Undertow},
      * because a drain must stop accepting without closing the connections whose requests are still
      * being answered ({@code Undertow.ListenerInfo.suspend()} closes them all).
+     *
+     * <p>With TLS, accepted connections are wrapped by XNIO's TLS and, when HTTP/2 is on, ALPN picks
+     * HTTP/2 or HTTP/1.1 per connection; cleartext HTTP/2 (h2c) is the HTTP/1.1 listener answering
+     * {@code Upgrade: h2c} and the prior-knowledge preface. A listener without either is exactly the
+     * plain HTTP/1.1 one.
      */
     private final class Listener {
-        private final AcceptingChannel<StreamConnection> channel;
+        private final AcceptingChannel<? extends StreamConnection> channel;
         private final HttpOpenListener open;
+        private final Http2OpenListener open2;
 
-        Listener(int listenPort, HttpHandler root) throws IOException {
-            OptionMap undertowOptions = OptionMap.builder()
+        Listener(int listenPort, HttpHandler root, ServerTls tls, boolean h2c) throws IOException {
+            boolean h2 = h2c || (tls != null && tls.http2());
+            OptionMap.Builder optionsBuilder = OptionMap.builder()
                     .set(UndertowOptions.MAX_HEADER_SIZE, Math.max(64 * 1024, limits.maxHeaderBytes() * 2))
                     .set(UndertowOptions.MAX_HEADERS, limits.maxHeaderCount() * 2 + 16)
                     .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.requestParseTimeout().toMillis())
@@ -237,10 +258,22 @@ public final class Gateway implements AutoCloseable {
                     .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
                     // the chunked decoder takes its size cap when the head is parsed, before any
                     // handler runs: without this a chunked body could grow past the limit
-                    .set(UndertowOptions.MAX_ENTITY_SIZE, limits.maxRequestBodyBytes() > 0 ? limits.maxRequestBodyBytes() : -1L)
-                    .getMap();
+                    .set(UndertowOptions.MAX_ENTITY_SIZE, limits.maxRequestBodyBytes() > 0 ? limits.maxRequestBodyBytes() : -1L);
+            if (h2) {
+                // the same bounds for HTTP/2: its header list, and a cap on streams a connection may open at once
+                optionsBuilder.set(UndertowOptions.ENABLE_HTTP2, true)
+                        .set(UndertowOptions.HTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, Math.max(64 * 1024, limits.maxHeaderBytes() * 2))
+                        .set(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_CONCURRENT_STREAMS);
+            }
+            OptionMap undertowOptions = optionsBuilder.getMap();
             open = new HttpOpenListener(buffers, undertowOptions);
-            open.setRootHandler(root);
+            open.setRootHandler(h2c ? new Http2UpgradeHandler(root) : root);
+            if (tls != null && tls.http2()) {
+                open2 = new Http2OpenListener(buffers, undertowOptions);
+                open2.setRootHandler(root);
+            } else {
+                open2 = null;
+            }
             OptionMap socketOptions = OptionMap.builder()
                     .set(Options.BACKLOG, 1024)
                     .set(Options.REUSE_ADDRESSES, true)
@@ -250,12 +283,32 @@ public final class Gateway implements AutoCloseable {
             // on nearly every request. The bounds instead: the parse timeout for the head,
             // NO_REQUEST_TIMEOUT between requests, RequestGuard for a body that stalls, and the stall
             // guard for a client that stops reading its response
-            ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
-                    (ChannelListener<StreamConnection>) connection -> {
-                        stallGuard.install(connection);
-                        open.handleEvent(connection);
-                    });
-            channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);
+            if (tls == null) {
+                ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
+                        (ChannelListener<StreamConnection>) connection -> {
+                            stallGuard.install(connection);
+                            open.handleEvent(connection);
+                        });
+                channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);
+            } else {
+                ChannelListener<StreamConnection> protocols = open;
+                if (open2 != null) {
+                    AlpnOpenListener alpn = new AlpnOpenListener(buffers, undertowOptions, open);
+                    alpn.addProtocol(Http2OpenListener.HTTP2, open2, 10);
+                    protocols = alpn;
+                }
+                ChannelListener<StreamConnection> next = protocols;
+                // the stall guard sits above TLS: it counts application bytes the client accepted
+                ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
+                        (ChannelListener<StreamConnection>) connection -> {
+                            stallGuard.install(connection);
+                            next.handleEvent(connection);
+                        });
+                @SuppressWarnings({"unchecked", "rawtypes"})
+                ChannelListener<AcceptingChannel<org.xnio.ssl.SslConnection>> sslAccept = (ChannelListener) accept;
+                channel = tls.ssl().createSslConnectionServer(worker, new InetSocketAddress(host, listenPort), sslAccept,
+                        OptionMap.builder().addAll(socketOptions).addAll(tls.engineOptions()).getMap());
+            }
             channel.resumeAccepts();
         }
 
@@ -272,6 +325,9 @@ public final class Gateway implements AutoCloseable {
         /** Closes the connections still open (idle keep-alive ones, after a drain). */
         void closeConnections() {
             open.closeConnections();
+            if (open2 != null) {
+                open2.closeConnections();
+            }
         }
     }
 
@@ -360,6 +416,9 @@ public final class Gateway implements AutoCloseable {
                 }
             }
             shutdownServers();
+            if (tls != null) {
+                tls.close();
+            }
             buffers.close();
             log.info("gateway stopped (drained: {})", drained);
             return drained;
@@ -414,6 +473,8 @@ public final class Gateway implements AutoCloseable {
         private final List<Middleware> middleware = new ArrayList<>();
         private final List<GatewayListener> listeners = new ArrayList<>();
         private Versioning versioning;
+        private Tls tls;
+        private boolean http2Cleartext;
 
         private Builder() {
         }
@@ -522,6 +583,31 @@ public final class Gateway implements AutoCloseable {
         /** Adds global middleware, run for every routed request; the first added is the outermost. */
         public Builder use(Middleware middleware) {
             this.middleware.add(Objects.requireNonNull(middleware, "middleware"));
+            return this;
+        }
+
+        /**
+         * Serves the main port over TLS (the admin port stays cleartext), with HTTP/2 offered through
+         * ALPN unless the spec turns it off. Default: cleartext. TLS applies to the gateway's own
+         * listener, not to {@link Gateway#handler()} mounted in another server.
+         */
+        public Builder tls(Tls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /** Like {@link #tls(Tls)}; builds the spec, reading its files. */
+        public Builder tls(Tls.Builder tls) {
+            return tls(tls.build());
+        }
+
+        /**
+         * Whether the cleartext main port also speaks HTTP/2 (h2c): to clients that send
+         * {@code Upgrade: h2c} and to clients that open with the HTTP/2 preface (prior knowledge).
+         * HTTP/1.1 stays as it is. Ignored with TLS, which offers HTTP/2 through ALPN. Default false.
+         */
+        public Builder http2Cleartext(boolean enabled) {
+            this.http2Cleartext = enabled;
             return this;
         }
 

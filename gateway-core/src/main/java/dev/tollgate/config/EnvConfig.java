@@ -32,6 +32,15 @@ import java.util.Objects;
  *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
  *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
  *   <tr><td>TRUSTED_PROXIES (or GATEWAY_TRUSTED_PROXIES)</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
+ *   <tr><td>TLS_CERT_FILE, TLS_KEY_FILE</td><td>unset</td><td>PEM certificate (chain) and private key: both set
+ *       switch the main port to TLS with HTTP/2 through ALPN; the files are re-read when they change</td></tr>
+ *   <tr><td>TLS_RELOAD_INTERVAL</td><td>10s</td><td>how often the TLS files are checked for a change; 0 turns it off</td></tr>
+ *   <tr><td>GATEWAY_BACKEND_CA_FILE</td><td>unset</td><td>PEM certificates trusted for https targets
+ *       (instead of the JDK's trust store)</td></tr>
+ *   <tr><td>GATEWAY_BACKEND_CLIENT_CERT_FILE, GATEWAY_BACKEND_CLIENT_KEY_FILE</td><td>unset</td><td>PEM client
+ *       certificate and key presented to https targets that ask for one (mTLS)</td></tr>
+ *   <tr><td>GATEWAY_HTTP2_CLEARTEXT</td><td>false</td><td>cleartext HTTP/2 (h2c upgrade and prior knowledge) on a
+ *       port without TLS</td></tr>
  * </table>
  */
 public final class EnvConfig {
@@ -89,10 +98,12 @@ public final class EnvConfig {
         if (!trusted.isEmpty()) {
             apply(trustedVar, () -> b.proxy(dev.tollgate.proxy.ProxyOptions.builder().trustedProxies(trusted)));
         }
+        tls(b);
         Upstream.Builder upstream = Upstream.builder(BACKEND_UPSTREAM);
         for (String target : backendTarget().split(",")) {
             apply("GATEWAY_BACKEND_TARGET", () -> upstream.endpoint(endpoint(target.trim())));
         }
+        backendTls(upstream);
         String healthPath = value("GATEWAY_HEALTH_CHECK_PATH");
         if (healthPath != null) {
             apply("GATEWAY_HEALTH_CHECK_PATH", () -> upstream.healthCheck(HealthCheck.http(healthPath)));
@@ -102,6 +113,54 @@ public final class EnvConfig {
         apply("GATEWAY_BACKEND_TARGET", () -> b.upstream(upstream.build()));
         b.route(Route.prefix("/").id("default").to(BACKEND_UPSTREAM));
         return b;
+    }
+
+    /** TLS_CERT_FILE and TLS_KEY_FILE (both or neither), TLS_RELOAD_INTERVAL, GATEWAY_HTTP2_CLEARTEXT. */
+    private void tls(Gateway.Builder b) {
+        String cert = value("TLS_CERT_FILE");
+        String key = value("TLS_KEY_FILE");
+        bothOrNeither("TLS_CERT_FILE", "TLS_KEY_FILE", "both for TLS, or neither for cleartext");
+        if (cert != null) {
+            Duration reload = duration("TLS_RELOAD_INTERVAL", Duration.ofSeconds(10));
+            try {
+                b.tls(dev.tollgate.tls.Tls.pem(java.nio.file.Path.of(cert), java.nio.file.Path.of(key)).reloadInterval(reload));
+            } catch (IllegalArgumentException e) {
+                // the message names the file; the variable is the one that names it
+                String var = e.getMessage().startsWith("tls.privateKeyFile") ? "TLS_KEY_FILE" : "TLS_CERT_FILE";
+                throw new ConfigException(var + "='" + env.get(var) + "': " + e.getMessage(), e);
+            }
+        }
+        boolean h2c = bool("GATEWAY_HTTP2_CLEARTEXT", false);
+        apply("GATEWAY_HTTP2_CLEARTEXT", () -> b.http2Cleartext(h2c));
+    }
+
+    /** @throws ConfigException naming the one of two variables that is missing while the other is set */
+    private void bothOrNeither(String first, String second, String expected) {
+        if ((value(first) == null) != (value(second) == null)) {
+            String missing = value(first) == null ? first : second;
+            String given = value(first) == null ? second : first;
+            throw new ConfigException(missing + ": not set, but " + given + " is (expected: " + expected + ")");
+        }
+    }
+
+    /** GATEWAY_BACKEND_CA_FILE, GATEWAY_BACKEND_CLIENT_CERT_FILE and GATEWAY_BACKEND_CLIENT_KEY_FILE (both or neither). */
+    private void backendTls(Upstream.Builder upstream) {
+        String ca = value("GATEWAY_BACKEND_CA_FILE");
+        String cert = value("GATEWAY_BACKEND_CLIENT_CERT_FILE");
+        String key = value("GATEWAY_BACKEND_CLIENT_KEY_FILE");
+        bothOrNeither("GATEWAY_BACKEND_CLIENT_CERT_FILE", "GATEWAY_BACKEND_CLIENT_KEY_FILE", "both, or neither");
+        if (ca == null && cert == null) {
+            return;
+        }
+        String var = ca != null ? "GATEWAY_BACKEND_CA_FILE" : "GATEWAY_BACKEND_CLIENT_CERT_FILE";
+        apply(var, () -> {
+            dev.tollgate.tls.UpstreamTls.Builder tls = ca != null
+                    ? dev.tollgate.tls.UpstreamTls.trustStore(java.nio.file.Path.of(ca)) : dev.tollgate.tls.UpstreamTls.systemTrust();
+            if (cert != null) {
+                tls.clientCertificate(java.nio.file.Path.of(cert), java.nio.file.Path.of(key));
+            }
+            upstream.tls(tls.build());
+        });
     }
 
     /** One target: {@code URI} or {@code URI;weight=N}. */

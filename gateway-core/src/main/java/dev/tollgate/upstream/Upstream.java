@@ -1,5 +1,7 @@
 package dev.tollgate.upstream;
 
+import dev.tollgate.tls.UpstreamTls;
+
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +22,7 @@ public final class Upstream {
     private final HealthCheck healthCheck;
     private final OutlierDetection outlierDetection;
     private final NoneHealthy whenNoneHealthy;
+    private final UpstreamTls tls;
 
     private Upstream(Builder b) {
         this.name = b.name;
@@ -29,6 +32,7 @@ public final class Upstream {
         this.healthCheck = b.healthCheck;
         this.outlierDetection = b.outlierDetection;
         this.whenNoneHealthy = b.whenNoneHealthy;
+        this.tls = b.tls;
     }
 
     /**
@@ -78,6 +82,14 @@ public final class Upstream {
         return whenNoneHealthy;
     }
 
+    /**
+     * TLS for the {@code https} endpoints. Default: none, so such endpoints are checked against the
+     * JDK's default trust store, with hostname verification, and no client certificate is sent.
+     */
+    public Optional<UpstreamTls> tls() {
+        return Optional.ofNullable(tls);
+    }
+
     @Override
     public String toString() {
         return "Upstream[" + name + " " + endpoints + " " + loadBalancer + "]";
@@ -92,6 +104,7 @@ public final class Upstream {
         private HealthCheck healthCheck;
         private OutlierDetection outlierDetection = OutlierDetection.ofDefaults();
         private NoneHealthy whenNoneHealthy = NoneHealthy.PANIC;
+        private UpstreamTls tls;
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -160,6 +173,17 @@ public final class Upstream {
         public Builder whenNoneHealthy(NoneHealthy choice) {
             this.whenNoneHealthy = Objects.requireNonNull(choice, "whenNoneHealthy");
             return this;
+        }
+
+        /** TLS for the {@code https} endpoints: trust, client certificate, hostname verification. Default: the JDK's trust. */
+        public Builder tls(UpstreamTls tls) {
+            this.tls = Objects.requireNonNull(tls, "tls");
+            return this;
+        }
+
+        /** Like {@link #tls(UpstreamTls)}. */
+        public Builder tls(UpstreamTls.Builder tls) {
+            return tls(tls.build());
         }
 
         /**

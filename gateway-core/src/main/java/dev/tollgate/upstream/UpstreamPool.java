@@ -2,6 +2,7 @@ package dev.tollgate.upstream;
 
 import dev.tollgate.observe.AttemptOutcome;
 import dev.tollgate.observe.GatewayListener;
+import dev.tollgate.tls.internal.ClientSsl;
 import dev.tollgate.upstream.internal.EndpointState;
 import io.undertow.server.HttpServerExchange;
 import org.slf4j.Logger;
@@ -44,6 +45,8 @@ public final class UpstreamPool {
     private final OutlierDetection outlier;
     private final NoneHealthy whenNoneHealthy;
     private final GatewayListener events;
+    private final ClientSsl ssl;
+    private final dev.tollgate.tls.UpstreamTls tls;
     // replaced as a whole; readers on IO threads take one snapshot per request
     private volatile Snapshot snapshot;
 
@@ -86,16 +89,31 @@ public final class UpstreamPool {
         this.healthCheck = spec.healthCheck().orElse(null);
         this.outlier = spec.outlierDetection();
         this.whenNoneHealthy = spec.whenNoneHealthy();
-        this.snapshot = snapshot(spec.endpoints().stream().map(EndpointState::new).toArray(EndpointState[]::new));
+        this.tls = spec.tls().orElse(null);
+        this.ssl = new ClientSsl(tls);
+        this.snapshot = snapshot(spec.endpoints().stream().map(e -> newState(e)).toArray(EndpointState[]::new));
     }
 
     public String name() {
         return name;
     }
 
+    // the TLS of an https endpoint is set up here, off the IO threads, not on its first connect
+    private EndpointState newState(Endpoint e) {
+        if (e.tls()) {
+            ssl.get();
+        }
+        return new EndpointState(e, ssl);
+    }
+
     /** Whether readiness depends on this upstream. */
     public boolean required() {
         return required;
+    }
+
+    /** The upstream's TLS for {@code https} endpoints, if it has its own. */
+    public Optional<dev.tollgate.tls.UpstreamTls> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** The active health check, if the upstream has one. */
@@ -166,7 +184,7 @@ public final class UpstreamPool {
                     kept.endpoint(e);
                     fresh[i] = kept;
                 } else {
-                    fresh[i] = new EndpointState(e);
+                    fresh[i] = newState(e);
                 }
             }
             try {

@@ -119,4 +119,93 @@ class EnvConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("GATEWAY_HEALTH_CHECK_PATH='healthz': ");
     }
+
+    private static String testFile(String name) throws Exception {
+        return java.nio.file.Path.of(EnvConfigTest.class.getResource("/tls/" + name).toURI()).toString();
+    }
+
+    @Test
+    void tlsFilesSwitchTheListenerToTls() throws Exception {
+        EnvConfig config = EnvConfig.of(Map.of("GATEWAY_HOST", "127.0.0.1", "GATEWAY_PORT", "0",
+                "TLS_CERT_FILE", testFile("server.pem"), "TLS_KEY_FILE", testFile("server.key")));
+        try (Gateway gateway = config.toBuilder().build().start()) {
+            javax.net.ssl.SSLContext trustAll = javax.net.ssl.SSLContext.getInstance("TLS");
+            trustAll.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager() {
+                public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
+                }
+
+                public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
+                }
+
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            try (javax.net.ssl.SSLSocket s = (javax.net.ssl.SSLSocket) trustAll.getSocketFactory().createSocket("127.0.0.1", gateway.port())) {
+                s.setSoTimeout(10_000);
+                s.startHandshake();
+                assertThat(((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0])
+                        .getSubjectX500Principal().getName()).isEqualTo("CN=server-one");
+            }
+        }
+    }
+
+    @Test
+    void oneTlsFileWithoutTheOtherNamesTheMissingVariable() throws Exception {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("TLS_CERT_FILE", testFile("server.pem"))).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("TLS_KEY_FILE: not set, but TLS_CERT_FILE is (expected: both for TLS, or neither for cleartext)");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("TLS_KEY_FILE", testFile("server.key"))).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("TLS_CERT_FILE: not set, but TLS_KEY_FILE is (expected: both for TLS, or neither for cleartext)");
+    }
+
+    @Test
+    void anUnreadableTlsFileNamesTheVariableAndTheFile() throws Exception {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("TLS_CERT_FILE", "/nonexistent/cert.pem", "TLS_KEY_FILE", testFile("server.key"))).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("TLS_CERT_FILE='/nonexistent/cert.pem': tls.certificateFile: /nonexistent/cert.pem does not exist");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("TLS_CERT_FILE", testFile("server.pem"), "TLS_KEY_FILE", "/nonexistent/key.pem")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("TLS_KEY_FILE='/nonexistent/key.pem': tls.privateKeyFile: /nonexistent/key.pem does not exist");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("TLS_CERT_FILE", testFile("server.pem"), "TLS_KEY_FILE", testFile("server2.key"))).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("TLS_CERT_FILE='" + testFile("server.pem") + "': the private key in ")
+                .hasMessageContaining("does not match the certificate");
+    }
+
+    @Test
+    void cleartextHttp2IsABoolean() {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_HTTP2_CLEARTEXT", "maybe")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_HTTP2_CLEARTEXT: 'maybe' is not a boolean (expected: true or false)");
+    }
+
+    @Test
+    void cleartextHttp2ServesHttp2ToAnUpgradingClient() throws Exception {
+        EnvConfig config = EnvConfig.of(Map.of("GATEWAY_HOST", "127.0.0.1", "GATEWAY_PORT", "0", "GATEWAY_HTTP2_CLEARTEXT", "true"));
+        try (Gateway gateway = config.toBuilder().build().start()) {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_2)
+                    .build().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + gateway.port() + "/health"))
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        }
+    }
+
+    @Test
+    void backendTlsFilesAreReadAndNamedInErrors() throws Exception {
+        Gateway gateway = EnvConfig.of(Map.of("GATEWAY_BACKEND_TARGET", "https://127.0.0.1:9443",
+                "GATEWAY_BACKEND_CA_FILE", testFile("ca.pem"),
+                "GATEWAY_BACKEND_CLIENT_CERT_FILE", testFile("client.pem"), "GATEWAY_BACKEND_CLIENT_KEY_FILE", testFile("client.key")))
+                .toBuilder().build();
+        assertThat(gateway.upstream("backend").tls()).isPresent();
+
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_CA_FILE", "/nonexistent/ca.pem")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_BACKEND_CA_FILE='/nonexistent/ca.pem': upstreamTls.trustStore: /nonexistent/ca.pem does not exist");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("GATEWAY_BACKEND_CLIENT_CERT_FILE", testFile("client.pem"))).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("GATEWAY_BACKEND_CLIENT_KEY_FILE: not set, but GATEWAY_BACKEND_CLIENT_CERT_FILE is (expected: both, or neither)");
+    }
 }

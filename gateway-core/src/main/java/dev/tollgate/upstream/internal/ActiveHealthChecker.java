@@ -37,6 +37,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ExecutorService executor;
     private final HttpClient client;
+    private final java.util.Map<UpstreamPool, HttpClient> tlsClients = new java.util.HashMap<>();
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -54,7 +55,16 @@ public final class ActiveHealthChecker implements AutoCloseable {
         }
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("tollgate-health-scheduler", false));
         this.executor = Executors.newFixedThreadPool(2, daemon("tollgate-health-", true));
-        this.client = HttpClient.newBuilder()
+        this.client = newClient(connectTimeout).build();
+        // an upstream with its own TLS (trust store, client certificate) is checked with it too
+        for (UpstreamPool p : pools) {
+            Duration t = connectTimeout;
+            p.tls().ifPresent(tls -> tlsClients.put(p, newClient(t).sslContext(tls.sslContext()).build()));
+        }
+    }
+
+    private HttpClient.Builder newClient(Duration connectTimeout) {
+        return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(connectTimeout)
@@ -64,8 +74,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
                     } catch (RejectedExecutionException e) {
                         // closed: the client's last callbacks are dropped with it
                     }
-                })
-                .build();
+                });
     }
 
     /** Whether any upstream has an active check. */
@@ -129,7 +138,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
             pool.recordCheck(s, false, e.toString());
             return;
         }
-        client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+        tlsClients.getOrDefault(pool, client).sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
             s.checkInFlight.set(false);
             if (closed) {
                 return;

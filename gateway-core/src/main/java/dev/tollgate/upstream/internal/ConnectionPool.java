@@ -285,7 +285,7 @@ public final class ConnectionPool {
                     waiter.failed(Failure.CONNECT_FAILED, e);
                     onSlotFreed();
                 }
-            }, null, uri, thread, null, settings.bufferPool(), settings.clientOptions());
+            }, null, uri, thread, endpoint.ssl(), settings.bufferPool(), endpoint.clientOptions(settings.clientOptions()));
         } catch (RuntimeException e) {
             if (!done[0]) {
                 done[0] = true;

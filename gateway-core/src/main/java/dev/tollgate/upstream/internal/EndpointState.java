@@ -1,6 +1,8 @@
 package dev.tollgate.upstream.internal;
 
+import dev.tollgate.tls.internal.ClientSsl;
 import dev.tollgate.upstream.Endpoint;
+import org.xnio.ssl.XnioSsl;
 import org.xnio.XnioIoThread;
 
 import java.util.Collection;
@@ -16,6 +18,7 @@ public final class EndpointState {
 
     private volatile Endpoint endpoint;
     private volatile boolean removed;
+    private final ClientSsl ssl;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final ConcurrentHashMap<XnioIoThread, ConnectionPool> pools = new ConcurrentHashMap<>();
 
@@ -43,7 +46,23 @@ public final class EndpointState {
     public String reason = "";
 
     public EndpointState(Endpoint endpoint) {
+        this(endpoint, null);
+    }
+
+    /** @param ssl the upstream's TLS for {@code https} endpoints; null when it has none */
+    public EndpointState(Endpoint endpoint, ClientSsl ssl) {
         this.endpoint = endpoint;
+        this.ssl = ssl;
+    }
+
+    /** The options for a new connection to this endpoint: the gateway's, plus the upstream's TLS ones for {@code https}. */
+    public org.xnio.OptionMap clientOptions(org.xnio.OptionMap base) {
+        return ssl != null && endpoint.tls() ? ssl.options(base) : base;
+    }
+
+    /** The TLS wrapper for connections to an {@code https} endpoint; null for {@code http}. */
+    public XnioSsl ssl() {
+        return ssl != null && endpoint.tls() ? ssl.get() : null;
     }
 
     public Endpoint endpoint() {
