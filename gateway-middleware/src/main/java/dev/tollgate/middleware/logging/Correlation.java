@@ -9,7 +9,6 @@ import io.undertow.util.HttpString;
 import org.slf4j.MDC;
 
 import java.util.Objects;
-import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 
@@ -121,18 +120,6 @@ public final class Correlation {
         return () -> {
             try (Scope ignored = new Scope(requestId, traceId)) {
                 task.run();
-            }
-        };
-    }
-
-    /** Like {@link #wrap(HttpServerExchange, Runnable)} for a task with a result. */
-    public static <T> Callable<T> wrap(HttpServerExchange exchange, Callable<T> task) {
-        Objects.requireNonNull(task, "task");
-        String requestId = requestId(exchange);
-        String traceId = DEFAULT.traceId(exchange);
-        return () -> {
-            try (Scope ignored = new Scope(requestId, traceId)) {
-                return task.call();
             }
         };
     }
