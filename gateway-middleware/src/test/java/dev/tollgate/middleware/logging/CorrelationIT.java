@@ -6,6 +6,7 @@ import dev.tollgate.Gateway;
 import dev.tollgate.middleware.Middleware;
 import dev.tollgate.route.Route;
 import dev.tollgate.testing.Await;
+import dev.tollgate.testing.StaleBackend;
 import dev.tollgate.upstream.Upstream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class CorrelationIT {
     private final AtomicInteger workers = new AtomicInteger();
     private final ExecutorService blocking = Executors.newFixedThreadPool(2,
             r -> new Thread(r, "blocking-worker-" + workers.incrementAndGet()));
-    private final LoggingFixture.StaleBackend stale = new LoggingFixture.StaleBackend();
+    private final StaleBackend stale = new StaleBackend();
 
     @AfterEach
     void close() throws Exception {

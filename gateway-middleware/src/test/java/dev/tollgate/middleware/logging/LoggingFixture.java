@@ -3,9 +3,6 @@ package dev.tollgate.middleware.logging;
 import dev.tollgate.Gateway;
 import dev.tollgate.middleware.Middleware;
 import dev.tollgate.observe.RequestId;
-import io.undertow.server.ServerConnection;
-import io.undertow.util.Headers;
-import org.xnio.IoUtils;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -16,12 +13,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.tollgate.testing.TestBackend;
 
 /** What the logging tests share: a request-ID middleware, a client, a backend that kills reused connections. */
 final class LoggingFixture implements AutoCloseable {
@@ -63,26 +56,6 @@ final class LoggingFixture implements AutoCloseable {
     static int closedPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
-        }
-    }
-
-    /** A backend that, once armed, closes any keep-alive connection a further request arrives on. */
-    static final class StaleBackend {
-        final Set<ServerConnection> seen = ConcurrentHashMap.newKeySet();
-        final AtomicBoolean killReused = new AtomicBoolean();
-        final TestBackend backend;
-
-        StaleBackend() {
-            backend = TestBackend.start("stale", ex -> {
-                if (!seen.add(ex.getConnection()) && killReused.get()) {
-                    IoUtils.safeClose(ex.getConnection());
-                    return;
-                }
-                ex.getRequestReceiver().receiveFullBytes((e, bytes) -> {
-                    e.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
-                    e.getResponseSender().send("got " + bytes.length);
-                });
-            });
         }
     }
 
