@@ -6,9 +6,9 @@ import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
 import dev.tollgate.error.Json;
+import dev.tollgate.middleware.logging.internal.IsoTime;
 import org.slf4j.Marker;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -35,7 +35,7 @@ public final class JsonLogLayout extends LayoutBase<ILoggingEvent> {
                 && message.charAt(message.length() - 1) == '}' && marked(event.getMarkerList());
         sb.append('{');
         if (!merge) {
-            sb.append("\"time\":\"").append(Instant.ofEpochMilli(event.getTimeStamp())).append("\",");
+            IsoTime.append(sb.append("\"time\":\""), event.getTimeStamp()).append("\",");
         }
         sb.append("\"level\":\"").append(event.getLevel()).append("\",\"logger\":");
         Json.quote(sb, event.getLoggerName()).append(",\"thread\":");

@@ -5,6 +5,7 @@ import dev.tollgate.internal.Checks;
 import dev.tollgate.middleware.Middleware;
 import dev.tollgate.middleware.logging.internal.CaptureConduits;
 import dev.tollgate.middleware.logging.internal.ErrorTally;
+import dev.tollgate.middleware.logging.internal.IsoTime;
 import dev.tollgate.middleware.logging.internal.RequestRecord;
 import dev.tollgate.net.ClientAddress;
 import dev.tollgate.observe.AttemptOutcome;
@@ -24,7 +25,6 @@ import org.slf4j.Marker;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -243,7 +243,7 @@ public final class RequestLogging implements GatewayListener, AutoCloseable {
         String query = exchange.getQueryString();
         StringBuilder sb = new StringBuilder(256);
         if (json) {
-            sb.append("{\"time\":\"").append(Instant.now()).append('"');
+            IsoTime.append(sb.append("{\"time\":\""), System.currentTimeMillis()).append('"');
             field(sb, "request_id", Correlation.requestId(exchange));
             field(sb, "trace_id", correlation.traceId(exchange));
             field(sb, "client", client == null ? null : client.getHostAddress());
@@ -299,7 +299,7 @@ public final class RequestLogging implements GatewayListener, AutoCloseable {
         int n = record == null ? 0 : record.completedAttempts();
         StringBuilder sb = new StringBuilder(256);
         if (json) {
-            sb.append("{\"time\":\"").append(Instant.now()).append("\",\"event\":\"slow_request\"");
+            IsoTime.append(sb.append("{\"time\":\""), System.currentTimeMillis()).append("\",\"event\":\"slow_request\"");
             field(sb, "request_id", Correlation.requestId(exchange));
             field(sb, "trace_id", correlation.traceId(exchange));
             field(sb, "method", exchange.getRequestMethod().toString());

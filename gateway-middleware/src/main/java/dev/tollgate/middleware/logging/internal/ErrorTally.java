@@ -5,7 +5,6 @@ import dev.tollgate.middleware.logging.LogFormat;
 import org.slf4j.Logger;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -110,7 +109,7 @@ public final class ErrorTally implements AutoCloseable {
     private String line(Map<String, Map<String, Long>> counts) {
         StringBuilder sb = new StringBuilder(128);
         if (json) {
-            sb.append("{\"time\":\"").append(Instant.now()).append("\",\"event\":\"error_summary\",\"interval_ms\":")
+            IsoTime.append(sb.append("{\"time\":\""), System.currentTimeMillis()).append("\",\"event\":\"error_summary\",\"interval_ms\":")
                     .append(interval.toMillis()).append(",\"errors\":{");
             boolean firstRoute = true;
             for (Map.Entry<String, Map<String, Long>> r : counts.entrySet()) {
