@@ -551,7 +551,7 @@ public final class RequestLogging implements GatewayListener, AutoCloseable {
 
         /**
          * Adds the first {@code maxBytes} of the request and response bodies to the access line (as
-         * UTF-8 text), copied as they stream through without changing them. Needs {@link #middleware()}.
+         * UTF-8 text), copied as they stream through without changing them. Needs {@link RequestLogging#middleware()}.
          * Default 0 (off).
          *
          * @throws IllegalArgumentException if negative or over 1 MiB
