@@ -157,7 +157,7 @@ class LogShipperIT {
         long offerNanos = System.nanoTime() - start;
         // 1000 offers while the ingest sleeps: the queue drops the oldest instead of waiting
         assertThat(Duration.ofNanos(offerNanos)).isLessThan(Duration.ofSeconds(2));
-        assertThat(s.dropped()).isGreaterThanOrEqualTo(1_000 - 50 - 10);
+        assertThat(s.dropped()).isGreaterThanOrEqualTo(1_000 - 50 - 3 * 10); // at most a few batches left meanwhile
         Await.until(() -> s.shipped() + s.dropped() == 1_000, Duration.ofSeconds(15), "the rest shipped");
         assertThat(ingest.acceptedLines()).doesNotHaveDuplicates().contains("{\"n\":999}");
     }
