@@ -263,9 +263,10 @@ public final class RequestLogging implements GatewayListener, AutoCloseable {
             sb.append(",\"attempts\":").append(attemptCount);
             sb.append(",\"retries\":").append(Math.max(0, attemptCount - 1));
         } else {
-            sb.append(exchange.getRequestMethod()).append(' ').append(exchange.getRequestPath());
+            sb.append(exchange.getRequestMethod()).append(' ');
+            plain(sb, exchange.getRequestPath());
             if (!query.isEmpty()) {
-                sb.append('?').append(query);
+                plain(sb.append('?'), query);
             }
             sb.append(' ').append(status);
             pair(sb, "route", route);
@@ -323,7 +324,7 @@ public final class RequestLogging implements GatewayListener, AutoCloseable {
             }
             return sb.append("]}").toString();
         }
-        sb.append("slow request ").append(exchange.getRequestMethod()).append(' ').append(exchange.getRequestPath())
+        plain(sb.append("slow request ").append(exchange.getRequestMethod()).append(' '), exchange.getRequestPath())
                 .append(' ').append(status);
         pair(sb, "route", routeOrNull(exchange));
         millis(sb.append(" threshold_ms="), threshold);
@@ -370,7 +371,24 @@ public final class RequestLogging implements GatewayListener, AutoCloseable {
     }
 
     private static void pair(StringBuilder sb, String name, String value) {
-        sb.append(' ').append(name).append('=').append(value == null ? "-" : value);
+        plain(sb.append(' ').append(name).append('='), value == null ? "-" : value);
+    }
+
+    /**
+     * Appends {@code s} for a text line: control characters (a decoded {@code %0A} in a path, say)
+     * become backslash-u escapes with four hex digits, so a request cannot forge or break lines.
+     */
+    static StringBuilder plain(StringBuilder sb, String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == 0x2028 || c == 0x2029) {
+                sb.append("\\u").append(Character.forDigit(c >> 12 & 0xf, 16)).append(Character.forDigit(c >> 8 & 0xf, 16))
+                        .append(Character.forDigit(c >> 4 & 0xf, 16)).append(Character.forDigit(c & 0xf, 16));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb;
     }
 
     /** Milliseconds with three decimals, without floating point. */
