@@ -126,6 +126,41 @@ class LoggingEnvIT {
                 .allMatch(l -> l.startsWith("{\"level\":\"INFO\",\"logger\":\"tollgate.access\","));
     }
 
+    @Test
+    void theTextAccessLogIsOnByDefaultWhateverTheLevelAndOffWhenDisabled() throws Exception {
+        try (TestBackend backend = TestBackend.start("target")) {
+            for (boolean enabled : new boolean[]{true, false}) {
+                console.clear();
+                int port;
+                try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                    port = free.getLocalPort(); // at WARN the runner does not log its port
+                }
+                launch(Map.of("GATEWAY_PORT", Integer.toString(port), "GATEWAY_HOST", "127.0.0.1",
+                        "GATEWAY_BACKEND_TARGET", backend.uri().toString(), "LOG_LEVEL", "WARN",
+                        "ACCESS_LOG_ENABLED", Boolean.toString(enabled)));
+                HttpRequest hello = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/hello?x=1")).build();
+                Await.until(() -> {
+                    assertThat(process.isAlive()).as("runner alive; output: %s", console).isTrue();
+                    try {
+                        return HttpClient.newHttpClient().send(hello, HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+                    } catch (IOException | InterruptedException e) {
+                        return false; // not listening yet
+                    }
+                }, Duration.ofSeconds(20), "the runner to answer");
+                process.toHandle().destroy();
+                assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
+                // the shutdown hook flushed the async console before the exit
+                if (enabled) {
+                    assertThat(console).anyMatch(l -> l.contains(" INFO  [") && l.contains(" tollgate.access [-] - GET /hello?x=1 200 "
+                            + "route=default upstream=backend endpoint=127.0.0.1:" + backend.port() + " client=127.0.0.1 in=0 out="));
+                } else {
+                    assertThat(console).noneMatch(l -> l.contains("tollgate.access"));
+                }
+                assertThat(console).noneMatch(l -> l.contains(" INFO ") && !l.contains("tollgate.access"));
+            }
+        }
+    }
+
     private void startIngest() throws IOException {
         ingest = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         ingest.createContext("/ingest", ex -> {
