@@ -3,14 +3,13 @@ package dev.tollgate.proxy;
 import dev.tollgate.Gateway;
 import dev.tollgate.testing.Await;
 import dev.tollgate.testing.FaultProxy;
+import dev.tollgate.testing.StaleBackend;
 import dev.tollgate.testing.TestBackend;
 import dev.tollgate.testing.TestGateway;
-import io.undertow.server.ServerConnection;
 import io.undertow.util.Headers;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.xnio.IoUtils;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,11 +20,8 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -248,26 +244,6 @@ class FailuresIT {
         }
         assertThat(fault.connectionsAccepted()).isBetween(1L, 2L);
         assertThat(backend.requestCount()).isEqualTo(20);
-    }
-
-    /** A backend that, once armed, closes any keep-alive connection a further request arrives on. */
-    private static final class StaleBackend {
-        final Set<ServerConnection> seen = ConcurrentHashMap.newKeySet();
-        final AtomicBoolean killReused = new AtomicBoolean();
-        final TestBackend backend;
-
-        StaleBackend() {
-            backend = TestBackend.start("stale", ex -> {
-                if (!seen.add(ex.getConnection()) && killReused.get()) {
-                    IoUtils.safeClose(ex.getConnection());
-                    return;
-                }
-                ex.getRequestReceiver().receiveFullBytes((e, bytes) -> {
-                    e.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain");
-                    e.getResponseSender().send("got " + bytes.length);
-                });
-            });
-        }
     }
 
     @Test
