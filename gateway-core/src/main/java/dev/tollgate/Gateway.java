@@ -57,6 +57,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
@@ -101,6 +102,7 @@ public final class Gateway implements AutoCloseable {
     private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
     private final WriteStallGuard stallGuard;
     private final ActiveHealthChecker healthChecker;
+    private final List<AutoCloseable> owned;
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -142,6 +144,7 @@ public final class Gateway implements AutoCloseable {
         }
         HttpHandler routing = new RoutingHandler(new Router(routes, b.versioning), chains);
         HttpHandler app = Middleware.chain(b.middleware, routing);
+        this.owned = owned(b, routes);
 
         Health health = new Health(pools.values(), this::draining);
         HttpHandler healthHandler;
@@ -420,8 +423,39 @@ public final class Gateway implements AutoCloseable {
                 tls.close();
             }
             buffers.close();
+            closeOwned();
             log.info("gateway stopped (drained: {})", drained);
             return drained;
+        }
+    }
+
+    /** What closes with the gateway: onClose resources, then closeable middleware and listeners; once each. */
+    private static List<AutoCloseable> owned(Builder b, List<Route> routes) {
+        Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<AutoCloseable> out = new ArrayList<>();
+        List<Object> candidates = new ArrayList<>(b.closeables);
+        candidates.addAll(b.middleware);
+        for (Route r : routes) {
+            candidates.addAll(r.middleware());
+        }
+        candidates.addAll(b.listeners);
+        for (Object o : candidates) {
+            if (o instanceof AutoCloseable c && seen.add(o)) {
+                out.add(c);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    // last registered closes first, as resources set up later may use earlier ones
+    private void closeOwned() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            AutoCloseable c = owned.get(i);
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed", c, e);
+            }
         }
     }
 
@@ -471,6 +505,7 @@ public final class Gateway implements AutoCloseable {
         private final List<Upstream> upstreams = new ArrayList<>();
         private final List<Route> routes = new ArrayList<>();
         private final List<Middleware> middleware = new ArrayList<>();
+        private final List<AutoCloseable> closeables = new ArrayList<>();
         private final List<GatewayListener> listeners = new ArrayList<>();
         private Versioning versioning;
         private Tls tls;
@@ -580,7 +615,11 @@ public final class Gateway implements AutoCloseable {
             return versioning(versioning.build());
         }
 
-        /** Adds global middleware, run for every routed request; the first added is the outermost. */
+        /**
+         * Adds global middleware, run for every routed request; the first added is the outermost. A
+         * middleware that is {@link AutoCloseable} (route middleware too) is closed when the gateway
+         * stops, once even if used in several places, so do not share one between gateways.
+         */
         public Builder use(Middleware middleware) {
             this.middleware.add(Objects.requireNonNull(middleware, "middleware"));
             return this;
@@ -611,9 +650,18 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
-        /** Adds an event listener. */
+        /** Adds an event listener; one that is {@link AutoCloseable} is closed when the gateway stops. */
         public Builder listener(GatewayListener listener) {
             listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Hands {@code resource} to the gateway: it is closed when the gateway stops, after its
+         * connections, closeable listeners and middleware. A failing close is logged.
+         */
+        public Builder onClose(AutoCloseable resource) {
+            closeables.add(Objects.requireNonNull(resource, "resource"));
             return this;
         }
 

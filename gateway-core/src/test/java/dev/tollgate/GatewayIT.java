@@ -235,4 +235,48 @@ class GatewayIT {
         org.assertj.core.api.Assertions.assertThatThrownBy(gateway::start)
                 .isInstanceOf(IllegalStateException.class).hasMessageStartingWith("gateway is closed");
     }
+
+    /** A middleware and a listener that record their close. */
+    private static final class Closing implements dev.tollgate.middleware.Middleware,
+            dev.tollgate.observe.GatewayListener, AutoCloseable {
+        private final String name;
+        private final java.util.List<String> closed;
+
+        Closing(String name, java.util.List<String> closed) {
+            this.name = name;
+            this.closed = closed;
+        }
+
+        @Override
+        public io.undertow.server.HttpHandler wrap(io.undertow.server.HttpHandler next) {
+            return next;
+        }
+
+        @Override
+        public void close() {
+            closed.add(name);
+            if (name.equals("throws")) {
+                throw new IllegalStateException("boom");
+            }
+        }
+    }
+
+    @Test
+    void closeableMiddlewareListenersAndResourcesCloseOnceWithTheGateway() {
+        java.util.List<String> closed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Closing shared = new Closing("shared", closed);
+        Closing listener = new Closing("listener", closed);
+        gateway = Gateway.builder().host("127.0.0.1").port(0)
+                .onClose(() -> closed.add("resource"))
+                .onClose(new Closing("throws", closed))
+                .use(shared)
+                .listener(listener)
+                .route(Route.prefix("/a").use(shared).handler(ex -> ex.getResponseSender().send("a")))
+                .build().start();
+        assertThat(closed).isEmpty();
+        gateway.close();
+        assertThat(closed).containsExactly("listener", "shared", "throws", "resource");
+        gateway.close();
+        assertThat(closed).hasSize(4);
+    }
 }
