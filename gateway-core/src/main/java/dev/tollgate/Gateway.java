@@ -92,6 +92,8 @@ public final class Gateway implements AutoCloseable {
     private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
     private final WriteStallGuard stallGuard;
     private final ActiveHealthChecker healthChecker;
+    // middleware that own resources (HTTP clients, threads, caches) close with the gateway
+    private final List<AutoCloseable> ownedMiddleware;
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -130,6 +132,7 @@ public final class Gateway implements AutoCloseable {
             routes.add(r);
         }
         HttpHandler routing = new RoutingHandler(new Router(routes, b.versioning), chains);
+        this.ownedMiddleware = closeable(b.middleware, routes);
         HttpHandler app = Middleware.chain(b.middleware, routing);
 
         Health health = new Health(pools.values(), this::draining);
@@ -315,7 +318,8 @@ public final class Gateway implements AutoCloseable {
     /**
      * Stops gracefully: readiness turns 503, the listeners stop accepting connections, requests in
      * flight finish (their connections then close) for up to {@code drain}, and then listeners,
-     * upstream connections and threads close. Safe to call more than once and from any thread but an
+     * upstream connections and threads close, and then every middleware it was built with that is
+     * {@link AutoCloseable} (global or per route, each once). Safe to call more than once and from any thread but an
      * IO thread of this gateway.
      *
      * @return whether every in-flight request finished within {@code drain}
@@ -351,9 +355,30 @@ public final class Gateway implements AutoCloseable {
             }
             shutdownServers();
             buffers.close();
+            for (AutoCloseable m : ownedMiddleware) {
+                try {
+                    m.close();
+                } catch (Exception e) {
+                    log.warn("closing middleware {} failed", m, e);
+                }
+            }
             log.info("gateway stopped (drained: {})", drained);
             return drained;
         }
+    }
+
+    /** The distinct global and route middleware that are {@link AutoCloseable}, in order. */
+    private static List<AutoCloseable> closeable(List<Middleware> global, List<Route> routes) {
+        java.util.Set<AutoCloseable> found = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<Middleware> all = new ArrayList<>(global);
+        routes.forEach(r -> all.addAll(r.middleware()));
+        List<AutoCloseable> out = new ArrayList<>();
+        for (Middleware m : all) {
+            if (m instanceof AutoCloseable c && found.add(c)) {
+                out.add(c);
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** {@link #stop(Duration)} with the configured drain timeout (default 30 s). */
