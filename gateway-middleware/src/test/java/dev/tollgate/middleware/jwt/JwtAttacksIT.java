@@ -53,7 +53,7 @@ class JwtAttacksIT {
                 // the 1 MB token must reach the middleware rather than stop at the header limit
                 .limits(Limits.builder().maxHeaderBytes(1024 * 1024))
                 .use(JwtAuth.jwks(jwks.uri()).issuer(Tokens.ISSUER).audience(Tokens.AUDIENCE)
-                        .algorithms(JWSAlgorithm.RS256, JWSAlgorithm.ES256).build())
+                        .algorithms(JWSAlgorithm.RS256, JWSAlgorithm.ES256).jwksTimeout(java.time.Duration.ofSeconds(10)).build())
                 .build().start();
         client = new Client(gateway.port());
     }

@@ -112,7 +112,8 @@ public final class Introspector implements Authenticator, AutoCloseable {
                 .build();
         try {
             client.sendAsync(request, LimitedBody.handler(settings.maxBytes()))
-                    .whenComplete((response, error) -> complete(key, result, interpret(key, response, error)));
+                    // the JDK completes on its default async pool (a new thread per task on two cores): hop to ours
+                    .whenCompleteAsync((response, error) -> complete(key, result, interpret(key, response, error)), threads);
         } catch (RuntimeException e) {
             complete(key, result, Bearer.unavailable("the token introspection endpoint could not be called"));
         }

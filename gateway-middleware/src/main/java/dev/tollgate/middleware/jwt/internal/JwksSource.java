@@ -123,7 +123,8 @@ public final class JwksSource implements AutoCloseable {
                 .GET().build();
         try {
             client.sendAsync(request, LimitedBody.handler(settings.maxBytes()))
-                    .whenComplete((response, error) -> finish(done, response, error));
+                    // the JDK completes on its default async pool (a new thread per task on two cores): hop to ours
+                    .whenCompleteAsync((response, error) -> finish(done, response, error), thread);
         } catch (RuntimeException e) {
             // a shut-down executor refuses the call
             finish(done, null, e);
