@@ -50,11 +50,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code application/problem+json}.
  *
  * <p>Threads: the handler runs on the IO thread and never blocks. A cached token costs a SHA-256 and a
- * cache lookup; a new one a parse and a signature check with an already-built verifier (CPU only).
- * Only a token whose key is not known yet waits for a JWKS fetch, parked without holding a thread.
+ * cache lookup; a new RS/PS or HS token a parse and a signature check with an already-built verifier
+ * (CPU only, tens of microseconds). A new ES token's check costs milliseconds of CPU on Java 17, so it
+ * runs on a small bounded pool of the middleware (503 when its queue is full) while the exchange waits
+ * without holding a thread; so does a token whose key is not known yet, for a JWKS fetch.
  *
  * <p>Lifecycle: a JWKS source starts fetching when {@link Builder#build()} returns and owns a daemon
- * thread and an HTTP client. A {@code Gateway} closes the {@code AutoCloseable} middleware it was built
+ * thread and an HTTP client; with ES algorithms the middleware also owns its verification threads. A {@code Gateway} closes the {@code AutoCloseable} middleware it was built
  * with when it stops; a host that mounts the handler elsewhere calls {@link #close()}. Thread-safe.
  */
 public final class JwtAuth implements Middleware, AutoCloseable {

@@ -78,6 +78,21 @@ class JwksRotationIT {
     }
 
     @Test
+    void anEs256TokenWithANewKidIsVerifiedOffTheIoThreadThenRefetched() {
+        com.nimbusds.jose.jwk.ECKey ecA = Tokens.ec("ec-a");
+        com.nimbusds.jose.jwk.ECKey ecB = Tokens.ec("ec-b");
+        JwksServer server = new JwksServer(ecA.toPublicJWK());
+        Client c = gateway(server, jwt(server).algorithms(JWSAlgorithm.ES256).forwardClaim("sub", "X-User-Id"), 1);
+        assertThat(c.get("/", Tokens.valid(ecA)).statusCode()).isEqualTo(200);
+        jwks.keys(ecA.toPublicJWK(), ecB.toPublicJWK());
+        // verification pool first, then the fetch for the unknown kid, then back to the IO thread
+        assertThat(c.get("/", Tokens.valid(ecB)).statusCode()).isEqualTo(200);
+        assertThat(backend.lastRequest().header("X-User-Id")).isEqualTo("alice");
+        assertThat(jwks.fetches()).isEqualTo(2);
+        Client.assertInvalidToken(c.get("/", Tokens.valid(Tokens.ec("ec-c"))));
+    }
+
+    @Test
     void aHundredRandomKidsCostAtMostACoupleOfFetchesAndTheGoodKeyKeepsWorking() throws Exception {
         JwksServer server = new JwksServer(a.toPublicJWK());
         Client c = gateway(server, jwt(server), 2);

@@ -43,14 +43,19 @@ public final class BearerHandler implements HttpHandler {
             log.warn("token check failed unexpectedly", e);
             outcome = Bearer.invalidToken("the token could not be checked");
         }
+        proceed(exchange, outcome);
+    }
+
+    private void proceed(HttpServerExchange exchange, Outcome outcome) throws Exception {
         if (outcome instanceof Outcome.Pending pending) {
             exchange.dispatch(SameThreadExecutor.INSTANCE, () -> pending.result().whenComplete((result, error) -> {
                 Outcome done = error == null && result != null ? result : Bearer.unavailable("the token could not be checked");
-                exchange.dispatch(exchange.getIoThread(), ex -> finish(ex, done));
+                // a result may itself be pending (a verification that then needs a key fetch)
+                exchange.dispatch(exchange.getIoThread(), ex -> proceed(ex, done));
             }));
-            return;
+        } else {
+            finish(exchange, outcome);
         }
-        finish(exchange, outcome);
     }
 
     private void finish(HttpServerExchange exchange, Outcome outcome) throws Exception {

@@ -19,15 +19,25 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Verifies JWS-signed JWTs: the compact form's shape, the algorithm allowlist, the signature with a
  * key from the configured set (fetching a JWKS again for an unknown {@code kid}, rate-limited), then
  * {@code exp}, {@code nbf}, {@code iat}, {@code iss}, {@code aud} and required claims with a clock
  * skew. Verified tokens are cached by their SHA-256 until {@code exp} (never longer) or the cache TTL,
- * and only while the key that verified them is still in the set. Thread-safe; {@link #authenticate}
- * runs on the IO thread (see the README for why RSA and EC verification stay there).
+ * and only while the key that verified them is still in the set. Thread-safe.
+ *
+ * <p>Threads: {@link #authenticate} runs on the IO thread. A cache hit, an HMAC check and an RSA
+ * check (a public-exponent operation: tens of microseconds) finish there. An EC signature check costs
+ * milliseconds of CPU on Java 17 (measured in {@code JwtBenchmark}), long enough to stall every other
+ * connection of that IO thread, so it runs on a small bounded pool owned by the verifier; when its
+ * queue is full the request gets 503.
  */
 public final class JwtVerifier implements Authenticator, AutoCloseable {
 
@@ -39,6 +49,8 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
 
     /** Deeper JSON than this in a header or payload is refused before nimbus parses it. */
     static final int MAX_JSON_DEPTH = 16;
+    /** EC verifications waiting for the pool beyond this many are refused with 503. */
+    static final int VERIFY_QUEUE = 1024;
 
     private record Verified(Outcome.Granted granted, long expiresAtMillis, KeySnapshot keys, JWK key) {
     }
@@ -49,6 +61,7 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
     private final DefaultJWTClaimsVerifier<SecurityContext> claimsVerifier;
     private final long skewMillis;
     private final Cache<TokenKey, Verified> cache;
+    private final ThreadPoolExecutor ecPool;
 
     /**
      * @param fixedKeys the keys of a static set or secret, or null with a {@code source}
@@ -84,6 +97,21 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
         } else {
             this.cache = null;
         }
+        boolean ec = rules.algorithms().stream().anyMatch(JWSAlgorithm.Family.EC::contains);
+        this.ecPool = ec ? verificationPool() : null;
+    }
+
+    private static ThreadPoolExecutor verificationPool() {
+        int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(VERIFY_QUEUE), r -> {
+                    Thread t = new Thread(r, "tollgate-jwt-verify-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
     }
 
     /** Tokens in the cache now (approximate). */
@@ -129,6 +157,14 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
             TokenKey k = key;
             return new Outcome.Pending(fetch.thenApply(fresh -> fresh == null
                     ? Bearer.unavailable("the signing keys could not be obtained") : verify(jwt, fresh, k, false)));
+        }
+        if (ecPool != null && JWSAlgorithm.Family.EC.contains(header.getAlgorithm())) {
+            TokenKey k = key;
+            try {
+                return new Outcome.Pending(CompletableFuture.supplyAsync(() -> verify(jwt, keys, k, source != null), ecPool));
+            } catch (RejectedExecutionException e) {
+                return Bearer.unavailable("too many token verifications are waiting");
+            }
         }
         return verify(jwt, keys, key, source != null);
     }
@@ -218,6 +254,9 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
         }
         if (source != null) {
             source.close();
+        }
+        if (ecPool != null) {
+            ecPool.shutdownNow();
         }
     }
 }
