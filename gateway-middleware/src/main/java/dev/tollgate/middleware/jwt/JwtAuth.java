@@ -3,7 +3,9 @@ package dev.tollgate.middleware.jwt;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
+import dev.tollgate.internal.Checks;
 import dev.tollgate.middleware.Middleware;
+import dev.tollgate.middleware.jwt.internal.Args;
 import dev.tollgate.middleware.jwt.internal.Forwarding;
 import dev.tollgate.middleware.jwt.internal.JwksSource;
 import dev.tollgate.middleware.jwt.internal.JwtVerifier;
@@ -83,12 +85,7 @@ public final class JwtAuth implements Middleware, AutoCloseable {
      * @throws IllegalArgumentException when the URL is not absolute http(s)
      */
     public static Builder jwks(URI jwksUrl) {
-        Objects.requireNonNull(jwksUrl, "jwksUrl");
-        String scheme = jwksUrl.getScheme() == null ? "" : jwksUrl.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || jwksUrl.getHost() == null) {
-            throw new IllegalArgumentException("jwt.jwks: '" + jwksUrl + "' (expected: an absolute http or https URL)");
-        }
-        return new Builder(jwksUrl, null, null);
+        return new Builder(Args.httpUrl("jwt.jwks", jwksUrl), null, null);
     }
 
     /** Keys from a fixed JWK set (public keys; private parts are ignored). */
@@ -247,20 +244,13 @@ public final class JwtAuth implements Middleware, AutoCloseable {
 
         /** Tolerance for {@code exp}, {@code nbf} and {@code iat}; whole seconds, 0 to 5 min; default 60 s. */
         public Builder clockSkew(Duration skew) {
-            Objects.requireNonNull(skew, "skew");
-            if (skew.isNegative() || skew.compareTo(Duration.ofMinutes(5)) > 0) {
-                throw new IllegalArgumentException("jwt.clockSkew: " + skew + " (expected: 0s to 5m)");
-            }
-            this.clockSkew = skew;
+            this.clockSkew = Args.upTo("jwt.clockSkew", skew, Duration.ofMinutes(5), "5m");
             return this;
         }
 
         /** Longest token accepted, in characters, checked before parsing; 256 to 65536, default 8192. */
         public Builder maxTokenLength(int chars) {
-            if (chars < 256 || chars > 65536) {
-                throw new IllegalArgumentException("jwt.maxTokenLength: " + chars + " (expected: 256..65536)");
-            }
-            this.maxTokenLength = chars;
+            this.maxTokenLength = Checks.range("jwt.maxTokenLength", chars, 256, 65536);
             return this;
         }
 
@@ -269,15 +259,8 @@ public final class JwtAuth implements Middleware, AutoCloseable {
          * kept for {@code ttl} (default 5 min) but never past its {@code exp}.
          */
         public Builder tokenCache(long maxTokens, Duration ttl) {
-            Objects.requireNonNull(ttl, "ttl");
-            if (maxTokens < 0) {
-                throw new IllegalArgumentException("jwt.tokenCache.maxTokens: " + maxTokens + " (expected: >= 0)");
-            }
-            if (ttl.isNegative() || ttl.isZero()) {
-                throw new IllegalArgumentException("jwt.tokenCache.ttl: " + ttl + " (expected: > 0)");
-            }
-            this.cacheSize = maxTokens;
-            this.cacheTtl = ttl;
+            this.cacheSize = Args.atLeast("jwt.tokenCache.maxTokens", maxTokens, 0);
+            this.cacheTtl = Checks.positive("jwt.tokenCache.ttl", ttl);
             return this;
         }
 
@@ -286,11 +269,8 @@ public final class JwtAuth implements Middleware, AutoCloseable {
          * (default 30 s). Only for {@link #jwks(URI)}.
          */
         public Builder jwksTtl(Duration ttl, Duration refreshAhead) {
-            Objects.requireNonNull(ttl, "ttl");
+            Args.atLeast("jwt.jwksTtl", ttl, Duration.ofMillis(100), "100ms");
             Objects.requireNonNull(refreshAhead, "refreshAhead");
-            if (ttl.toMillis() < 100) {
-                throw new IllegalArgumentException("jwt.jwksTtl: " + ttl + " (expected: >= 100ms)");
-            }
             if (refreshAhead.isNegative() || refreshAhead.compareTo(ttl) >= 0) {
                 throw new IllegalArgumentException("jwt.jwksRefreshAhead: " + refreshAhead + " (expected: 0 to less than the TTL " + ttl + ")");
             }
@@ -305,32 +285,21 @@ public final class JwtAuth implements Middleware, AutoCloseable {
          * lack of any key); default 30 s. Only for {@link #jwks(URI)}.
          */
         public Builder jwksRefetchInterval(Duration interval) {
-            Objects.requireNonNull(interval, "interval");
-            if (interval.isNegative()) {
-                throw new IllegalArgumentException("jwt.jwksRefetchInterval: " + interval + " (expected: >= 0)");
-            }
-            this.jwksRefetchInterval = interval;
+            this.jwksRefetchInterval = Args.atLeast("jwt.jwksRefetchInterval", interval, Duration.ZERO, "0s");
             this.jwksOptions = true;
             return this;
         }
 
         /** Connect and response timeout of a JWKS fetch; default 2 s. Only for {@link #jwks(URI)}. */
         public Builder jwksTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.toMillis() < 1) {
-                throw new IllegalArgumentException("jwt.jwksTimeout: " + timeout + " (expected: >= 1ms)");
-            }
-            this.jwksTimeout = timeout;
+            this.jwksTimeout = Args.atLeast("jwt.jwksTimeout", timeout, Duration.ofMillis(1), "1ms");
             this.jwksOptions = true;
             return this;
         }
 
         /** Largest JWKS body accepted; default 256 KiB. Only for {@link #jwks(URI)}. */
         public Builder jwksMaxBytes(long bytes) {
-            if (bytes < 1024) {
-                throw new IllegalArgumentException("jwt.jwksMaxBytes: " + bytes + " (expected: >= 1024)");
-            }
-            this.jwksMaxBytes = bytes;
+            this.jwksMaxBytes = Args.atLeast("jwt.jwksMaxBytes", bytes, 1024);
             this.jwksOptions = true;
             return this;
         }
@@ -340,12 +309,7 @@ public final class JwtAuth implements Middleware, AutoCloseable {
          * comma-separated; objects are not forwarded). A client's own {@code header} is always removed.
          */
         public Builder forwardClaim(String claim, String header) {
-            Objects.requireNonNull(claim, "claim");
-            Objects.requireNonNull(header, "header");
-            if (!header.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
-                throw new IllegalArgumentException("jwt.forwardClaim: header '" + header + "' (expected: a header name)");
-            }
-            forwardClaims.put(claim, header);
+            forwardClaims.put(Objects.requireNonNull(claim, "claim"), Args.headerName("jwt.forwardClaim", header));
             return this;
         }
 

@@ -1,6 +1,8 @@
 package dev.tollgate.middleware.jwt;
 
+import dev.tollgate.internal.Checks;
 import dev.tollgate.middleware.Middleware;
+import dev.tollgate.middleware.jwt.internal.Args;
 import dev.tollgate.middleware.jwt.internal.BearerHandler;
 import dev.tollgate.middleware.jwt.internal.Forwarding;
 import dev.tollgate.middleware.jwt.internal.Introspector;
@@ -9,7 +11,6 @@ import io.undertow.server.HttpHandler;
 import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,12 +57,7 @@ public final class TokenIntrospection implements Middleware, AutoCloseable {
      * @throws IllegalArgumentException when it is not an absolute http(s) URL
      */
     public static Builder endpoint(URI endpoint) {
-        Objects.requireNonNull(endpoint, "endpoint");
-        String scheme = endpoint.getScheme() == null ? "" : endpoint.getScheme().toLowerCase(Locale.ROOT);
-        if (!(scheme.equals("http") || scheme.equals("https")) || endpoint.getHost() == null) {
-            throw new IllegalArgumentException("introspection.endpoint: '" + endpoint + "' (expected: an absolute http or https URL)");
-        }
-        return new Builder(endpoint);
+        return new Builder(Args.httpUrl("introspection.endpoint", endpoint));
     }
 
     /** Authenticates every request the middleware wraps. Called once at build time. */
@@ -128,11 +124,7 @@ public final class TokenIntrospection implements Middleware, AutoCloseable {
 
         /** Connect and response timeout of a call; default 2 s. */
         public Builder timeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.toMillis() < 1) {
-                throw new IllegalArgumentException("introspection.timeout: " + timeout + " (expected: >= 1ms)");
-            }
-            this.timeout = timeout;
+            this.timeout = Args.atLeast("introspection.timeout", timeout, Duration.ofMillis(1), "1ms");
             return this;
         }
 
@@ -141,73 +133,44 @@ public final class TokenIntrospection implements Middleware, AutoCloseable {
          * (default 30 s) but never past the token's {@code exp}.
          */
         public Builder cache(long maxTokens, Duration ttl) {
-            Objects.requireNonNull(ttl, "ttl");
-            if (maxTokens < 1) {
-                throw new IllegalArgumentException("introspection.cache.maxTokens: " + maxTokens + " (expected: >= 1)");
-            }
-            if (ttl.isNegative() || ttl.isZero()) {
-                throw new IllegalArgumentException("introspection.cache.ttl: " + ttl + " (expected: > 0)");
-            }
-            this.cacheSize = maxTokens;
-            this.cacheTtl = ttl;
+            this.cacheSize = Args.atLeast("introspection.cache.maxTokens", maxTokens, 1);
+            this.cacheTtl = Checks.positive("introspection.cache.ttl", ttl);
             return this;
         }
 
         /** How long an inactive answer is remembered; 0 to 1 min, default 5 s. */
         public Builder negativeCacheTtl(Duration ttl) {
-            Objects.requireNonNull(ttl, "ttl");
-            if (ttl.isNegative() || ttl.compareTo(Duration.ofMinutes(1)) > 0) {
-                throw new IllegalArgumentException("introspection.negativeCacheTtl: " + ttl + " (expected: 0s to 1m)");
-            }
-            this.negativeCacheTtl = ttl;
+            this.negativeCacheTtl = Args.upTo("introspection.negativeCacheTtl", ttl, Duration.ofMinutes(1), "1m");
             return this;
         }
 
         /** Most calls in flight at once; then 503. Default 64. */
         public Builder maxConcurrentCalls(int calls) {
-            if (calls < 1) {
-                throw new IllegalArgumentException("introspection.maxConcurrentCalls: " + calls + " (expected: >= 1)");
-            }
-            this.maxConcurrentCalls = calls;
+            this.maxConcurrentCalls = (int) Args.atLeast("introspection.maxConcurrentCalls", calls, 1);
             return this;
         }
 
         /** Largest answer accepted; default 64 KiB. */
         public Builder maxResponseBytes(long bytes) {
-            if (bytes < 256) {
-                throw new IllegalArgumentException("introspection.maxResponseBytes: " + bytes + " (expected: >= 256)");
-            }
-            this.maxResponseBytes = bytes;
+            this.maxResponseBytes = Args.atLeast("introspection.maxResponseBytes", bytes, 256);
             return this;
         }
 
         /** Longest token accepted, checked before any call; 16 to 65536, default 4096. */
         public Builder maxTokenLength(int chars) {
-            if (chars < 16 || chars > 65536) {
-                throw new IllegalArgumentException("introspection.maxTokenLength: " + chars + " (expected: 16..65536)");
-            }
-            this.maxTokenLength = chars;
+            this.maxTokenLength = Checks.range("introspection.maxTokenLength", chars, 16, 65536);
             return this;
         }
 
         /** Tolerance for the answer's {@code exp} and {@code nbf}; 0 to 5 min, default 60 s. */
         public Builder clockSkew(Duration skew) {
-            Objects.requireNonNull(skew, "skew");
-            if (skew.isNegative() || skew.compareTo(Duration.ofMinutes(5)) > 0) {
-                throw new IllegalArgumentException("introspection.clockSkew: " + skew + " (expected: 0s to 5m)");
-            }
-            this.clockSkew = skew;
+            this.clockSkew = Args.upTo("introspection.clockSkew", skew, Duration.ofMinutes(5), "5m");
             return this;
         }
 
         /** As {@link JwtAuth.Builder#forwardClaim}: the answer's member {@code claim} as header {@code header}. */
         public Builder forwardClaim(String claim, String header) {
-            Objects.requireNonNull(claim, "claim");
-            Objects.requireNonNull(header, "header");
-            if (!header.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
-                throw new IllegalArgumentException("introspection.forwardClaim: header '" + header + "' (expected: a header name)");
-            }
-            forwardClaims.put(claim, header);
+            forwardClaims.put(Objects.requireNonNull(claim, "claim"), Args.headerName("introspection.forwardClaim", header));
             return this;
         }
 

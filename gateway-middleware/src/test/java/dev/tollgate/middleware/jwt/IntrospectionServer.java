@@ -11,7 +11,6 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real RFC 7662 introspection endpoint on an ephemeral port: it checks HTTP Basic client
@@ -28,7 +27,7 @@ final class IntrospectionServer implements AutoCloseable {
     private final TestBackend server;
     private final Map<String, String> answers = new ConcurrentHashMap<>();
     private volatile Mode mode = Mode.OK;
-    private volatile CountDownLatch hold;
+    private final Hold hold = new Hold();
     private volatile String lastForm;
 
     IntrospectionServer() {
@@ -36,21 +35,7 @@ final class IntrospectionServer implements AutoCloseable {
     }
 
     private void handle(HttpServerExchange exchange) {
-        exchange.getRequestReceiver().receiveFullString((ex, body) -> {
-            CountDownLatch latch = hold;
-            if (latch == null) {
-                answer(ex, body);
-                return;
-            }
-            ex.dispatch(() -> {
-                try {
-                    latch.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                answer(ex, body);
-            });
-        });
+        exchange.getRequestReceiver().receiveFullString((ex, body) -> hold.answer(ex, () -> answer(ex, body)));
     }
 
     private void answer(HttpServerExchange exchange, String body) {
@@ -97,17 +82,11 @@ final class IntrospectionServer implements AutoCloseable {
     }
 
     CountDownLatch hold() {
-        CountDownLatch latch = new CountDownLatch(1);
-        hold = latch;
-        return latch;
+        return hold.hold();
     }
 
     void release() {
-        CountDownLatch latch = hold;
-        hold = null;
-        if (latch != null) {
-            latch.countDown();
-        }
+        hold.release();
     }
 
     long calls() {

@@ -9,7 +9,6 @@ import io.undertow.util.Headers;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real JWKS endpoint on an ephemeral port whose key set and failure mode the test controls, and
@@ -22,7 +21,7 @@ final class JwksServer implements AutoCloseable {
     private final TestBackend server;
     private volatile List<JWK> keys;
     private volatile Mode mode = Mode.OK;
-    private volatile CountDownLatch hold;
+    private final Hold hold = new Hold();
 
     JwksServer(JWK... keys) {
         this.keys = List.of(keys);
@@ -30,20 +29,7 @@ final class JwksServer implements AutoCloseable {
     }
 
     private void handle(HttpServerExchange exchange) {
-        CountDownLatch latch = hold;
-        if (latch != null && exchange.isInIoThread()) {
-            // a held fetch waits on a worker so that the server's IO thread stays free
-            exchange.dispatch(() -> {
-                try {
-                    latch.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                answer(exchange);
-            });
-            return;
-        }
-        answer(exchange);
+        hold.answer(exchange, () -> answer(exchange));
     }
 
     private void answer(HttpServerExchange exchange) {
@@ -68,19 +54,13 @@ final class JwksServer implements AutoCloseable {
         this.mode = mode;
     }
 
-    /** Holds every fetch until the returned latch is counted down (null stops holding). */
+    /** Holds every fetch until the returned latch is counted down. */
     CountDownLatch hold() {
-        CountDownLatch latch = new CountDownLatch(1);
-        hold = latch;
-        return latch;
+        return hold.hold();
     }
 
     void release() {
-        CountDownLatch latch = hold;
-        hold = null;
-        if (latch != null) {
-            latch.countDown();
-        }
+        hold.release();
     }
 
     long fetches() {
