@@ -142,6 +142,9 @@ public final class Bearer {
 
     /** Only the characters RFC 6750 allows in a quoted challenge value (no quote, no backslash), capped. */
     static String sanitize(String s) {
+        if (s == null) {
+            return "";
+        }
         StringBuilder sb = new StringBuilder(Math.min(s.length(), MAX_DESCRIPTION));
         for (int i = 0; i < s.length() && sb.length() < MAX_DESCRIPTION; i++) {
             char c = s.charAt(i);

@@ -156,12 +156,12 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
             }
             TokenKey k = key;
             return new Outcome.Pending(fetch.thenApply(fresh -> fresh == null
-                    ? Bearer.unavailable("the signing keys could not be obtained") : verify(jwt, fresh, k, false)));
+                    ? Bearer.unavailable("the signing keys could not be obtained") : checked(jwt, fresh, k, false)));
         }
         if (ecPool != null && JWSAlgorithm.Family.EC.contains(header.getAlgorithm())) {
             TokenKey k = key;
             try {
-                return new Outcome.Pending(CompletableFuture.supplyAsync(() -> verify(jwt, keys, k, source != null), ecPool));
+                return new Outcome.Pending(CompletableFuture.supplyAsync(() -> checked(jwt, keys, k, source != null), ecPool));
             } catch (RejectedExecutionException e) {
                 return Bearer.unavailable("too many token verifications are waiting");
             }
@@ -169,12 +169,21 @@ public final class JwtVerifier implements Authenticator, AutoCloseable {
         return verify(jwt, keys, key, source != null);
     }
 
+    /** {@link #verify} off the IO thread, where a surprise must still end as a refusal rather than a 503. */
+    private Outcome checked(SignedJWT jwt, KeySnapshot keys, TokenKey key, boolean mayRefetch) {
+        try {
+            return verify(jwt, keys, key, mayRefetch);
+        } catch (RuntimeException e) {
+            return Bearer.invalidToken("the token could not be checked");
+        }
+    }
+
     private Outcome verify(SignedJWT jwt, KeySnapshot keys, TokenKey key, boolean mayRefetch) {
         List<KeySnapshot.Candidate> candidates = keys.select(jwt.getHeader());
         if (candidates.isEmpty()) {
             CompletableFuture<KeySnapshot> fetch = mayRefetch ? source.demand() : null;
             if (fetch != null) {
-                return new Outcome.Pending(fetch.thenApply(fresh -> verify(jwt, fresh == null ? keys : fresh, key, false)));
+                return new Outcome.Pending(fetch.thenApply(fresh -> checked(jwt, fresh == null ? keys : fresh, key, false)));
             }
             return Bearer.invalidToken("no key matches the token's kid and algorithm");
         }
