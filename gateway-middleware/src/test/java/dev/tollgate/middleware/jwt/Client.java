@@ -21,6 +21,10 @@ final class Client {
         this.port = port;
     }
 
+    int port() {
+        return port;
+    }
+
     HttpRequest.Builder request(String path, String token) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(20));
         if (token != null) {

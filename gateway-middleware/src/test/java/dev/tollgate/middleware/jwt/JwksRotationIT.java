@@ -92,6 +92,27 @@ class JwksRotationIT {
         Client.assertInvalidToken(c.get("/", Tokens.valid(Tokens.ec("ec-c"))));
     }
 
+    private static long threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().startsWith(prefix)).count();
+    }
+
+    @Test
+    void closingTheGatewayStopsTheFetchThreadAndTheVerificationPool() {
+        com.nimbusds.jose.jwk.ECKey ec = Tokens.ec("ec-close");
+        long fetchBefore = threads("tollgate-jwks");
+        long verifyBefore = threads("tollgate-jwt-verify");
+        try (JwksServer server = new JwksServer(ec.toPublicJWK()); TestBackend upstream = TestBackend.start()) {
+            Gateway g = TestGateway.inFrontOf(upstream.uri())
+                    .use(jwt(server).algorithms(JWSAlgorithm.ES256).build()).build().start();
+            assertThat(new Client(g.port()).get("/", Tokens.valid(ec)).statusCode()).isEqualTo(200);
+            assertThat(threads("tollgate-jwks")).isEqualTo(fetchBefore + 1);
+            assertThat(threads("tollgate-jwt-verify")).isGreaterThan(verifyBefore);
+            g.close();
+            Await.until(() -> threads("tollgate-jwks") == fetchBefore && threads("tollgate-jwt-verify") == verifyBefore,
+                    Duration.ofSeconds(10), "the JWT middleware's threads to end with the gateway");
+        }
+    }
+
     @Test
     void aHundredRandomKidsCostAtMostACoupleOfFetchesAndTheGoodKeyKeepsWorking() throws Exception {
         JwksServer server = new JwksServer(a.toPublicJWK());

@@ -14,7 +14,6 @@ import dev.tollgate.testing.RawResponse;
 import dev.tollgate.testing.TestBackend;
 import dev.tollgate.testing.TestGateway;
 import dev.tollgate.upstream.Upstream;
-import io.undertow.util.HttpString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -128,7 +127,7 @@ class JwtAuthIT {
     @Test
     void twoAuthorizationHeadersOrAnEmptyTokenAreAnInvalidRequest() throws Exception {
         Client c = gateway(jwt().build());
-        int port = Integer.parseInt(c.request("/", null).build().uri().getPort() + "");
+        int port = c.port();
         String token = Tokens.valid(rsa);
         try (RawHttp raw = RawHttp.connect(port)) {
             RawResponse r = raw.send("GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
@@ -223,6 +222,6 @@ class JwtAuthIT {
         Client c = gateway(jwt().build());
         HttpResponse<String> r = c.send(c.request("/", Tokens.valid(rsa)).header("X-User-Id", "kept").build());
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(backend.lastRequest().header(HttpString.tryFromString("X-User-Id").toString())).isEqualTo("kept");
+        assertThat(backend.lastRequest().header("X-User-Id")).isEqualTo("kept");
     }
 }
