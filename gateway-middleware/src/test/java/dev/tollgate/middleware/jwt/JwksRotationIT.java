@@ -171,9 +171,8 @@ class JwksRotationIT {
         assertThat(c.get("/", tokenB).statusCode()).isEqualTo(200); // from the token cache now
 
         jwks.keys(a.toPublicJWK());
-        long removedAt = System.nanoTime();
+        // TTL 1 s refreshed 200 ms ahead: out within about a second; the bound is generous for a loaded machine
         Await.untilAsserted(() -> Client.assertInvalidToken(c.get("/", tokenB)), Duration.ofSeconds(10));
-        assertThat(Duration.ofNanos(System.nanoTime() - removedAt)).isLessThan(Duration.ofSeconds(10));
         assertThat(c.get("/", Tokens.valid(a)).statusCode()).isEqualTo(200);
     }
 
