@@ -89,6 +89,16 @@ class JwtAuthIT {
     }
 
     @Test
+    void claimValuesThatCouldSplitAHeaderAreNotForwarded() {
+        Client c = gateway(jwt().forwardClaim("tenant", "X-Tenant").forwardClaim("name", "X-Name").build());
+        String token = Tokens.sign(rsa, Tokens.claims().claim("tenant", "acme\r\nX-Admin: true").claim("name", "Zo\u00eb").build());
+        assertThat(c.get("/", token).statusCode()).isEqualTo(200);
+        assertThat(backend.lastRequest().header("X-Tenant")).isNull();
+        assertThat(backend.lastRequest().header("X-Admin")).isNull();
+        assertThat(backend.lastRequest().header("X-Name")).isNull();
+    }
+
+    @Test
     void authorizationIsStrippedWhenConfigured() {
         Client c = gateway(jwt().forwardAuthorization(false).build());
         assertThat(c.get("/", Tokens.valid(rsa)).statusCode()).isEqualTo(200);

@@ -52,7 +52,10 @@ public final class Forwarding {
         }
     }
 
-    /** Scalars as text, arrays comma-separated; null (not forwarded) for objects or control characters. */
+    /**
+     * Scalars as text, arrays comma-separated; null (not forwarded) for objects and for text outside
+     * printable ASCII (control characters could split the header; Undertow would mangle the rest).
+     */
     static String headerValue(Object value) {
         String text;
         if (value instanceof Collection<?> list) {
@@ -74,7 +77,7 @@ public final class Forwarding {
         }
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f) {
+            if (c < 0x20 || c > 0x7e) {
                 return null;
             }
         }
