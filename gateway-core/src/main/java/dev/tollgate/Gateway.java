@@ -384,7 +384,8 @@ public final class Gateway implements AutoCloseable {
     /**
      * Stops gracefully: readiness turns 503, the listeners stop accepting connections, requests in
      * flight finish (their connections then close) for up to {@code drain}, and then listeners,
-     * upstream connections and threads close. Safe to call more than once and from any thread but an
+     * upstream connections and threads close, and then every middleware it was built with that is
+     * {@link AutoCloseable} (global or per route, each once). Safe to call more than once and from any thread but an
      * IO thread of this gateway.
      *
      * @return whether every in-flight request finished within {@code drain}

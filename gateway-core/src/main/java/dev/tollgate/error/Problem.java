@@ -28,6 +28,7 @@ public final class Problem {
     public static final Problem UPSTREAM_UNREACHABLE = of(502, "upstream-unreachable", "The upstream could not be reached");
     public static final Problem UPSTREAM_BAD_RESPONSE = of(502, "upstream-bad-response", "The upstream failed while answering");
     public static final Problem UNAVAILABLE = of(503, "unavailable", "Service unavailable");
+    public static final Problem AUTH_UNAVAILABLE = of(503, "auth-unavailable", "Credentials cannot be verified right now");
     public static final Problem NO_HEALTHY_ENDPOINT = of(503, "no-healthy-endpoint", "No healthy endpoint of the upstream");
     public static final Problem UPSTREAM_TIMEOUT = of(504, "upstream-timeout", "The upstream did not answer in time");
 

@@ -26,6 +26,7 @@ final class StandaloneMiddleware {
         EdgeEnv.securityHeaders(env, gateway);
         EdgeEnv.ipFilter(env, gateway);
         EdgeEnv.cors(env, gateway);
+        JwtEnv.apply(env, gateway);
         RateLimitEnv.apply(env, gateway);
     }
 }
