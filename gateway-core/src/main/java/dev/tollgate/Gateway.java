@@ -54,6 +54,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A gateway: listeners, the compiled handler chain, the upstream pools, health endpoints and their
@@ -92,6 +94,10 @@ public final class Gateway implements AutoCloseable {
     private final BufferPool buffers = new BufferPool(16 * 1024, true, 1024);
     private final WriteStallGuard stallGuard;
     private final ActiveHealthChecker healthChecker;
+    private final GatewayListener userEvents;
+    private final List<AutoCloseable> closeOnStop;
+    // connections accepted by this gateway's listeners and not yet closed
+    private final LongAdder openConnections = new LongAdder();
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -103,6 +109,8 @@ public final class Gateway implements AutoCloseable {
         this.limits = b.limits;
         this.stallGuard = new WriteStallGuard(b.limits.idleTimeout().toNanos());
         GatewayListener userEvents = GatewayListener.composite(b.listeners);
+        this.userEvents = userEvents;
+        this.closeOnStop = List.copyOf(b.closeOnStop);
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
         for (Upstream u : b.upstreams) {
             pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true), userEvents));
@@ -135,16 +143,28 @@ public final class Gateway implements AutoCloseable {
         Health health = new Health(pools.values(), this::draining);
         HttpHandler healthHandler;
         if (b.adminPort == null) {
-            healthHandler = health.routes(b.healthPath, b.readyPath, app);
+            healthHandler = health.routes(b.healthPath, b.readyPath, adminRoutes(b.adminRoutes, app));
             this.adminHandler = null;
         } else {
             healthHandler = app;
-            this.adminHandler = health.routes(b.healthPath, b.readyPath,
-                    exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE));
+            this.adminHandler = health.routes(b.healthPath, b.readyPath, adminRoutes(b.adminRoutes,
+                    exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE)));
         }
         HttpHandler guarded = new RequestGuard(new HttpContinueReadHandler(healthHandler), b.limits);
         this.inFlight = new InFlight(guarded, events, b.proxy.clientAddress());
         this.handler = inFlight;
+    }
+
+    /** Answers the extra admin paths and hands everything else to {@code next}; nothing added without any. */
+    private static HttpHandler adminRoutes(Map<String, HttpHandler> routes, HttpHandler next) {
+        if (routes.isEmpty()) {
+            return next;
+        }
+        Map<String, HttpHandler> byPath = Map.copyOf(routes);
+        return exchange -> {
+            HttpHandler h = byPath.get(exchange.getRequestPath());
+            (h != null ? h : next).handleRequest(exchange);
+        };
     }
 
     /** Starts a gateway description. */
@@ -202,6 +222,7 @@ public final class Gateway implements AutoCloseable {
                         + (adminPort != null ? " / admin " + adminPort : "") + ": " + e.getMessage(), e));
             }
             healthChecker.start();
+            userEvents.gatewayStarted(this);
             log.info("gateway listening on {}:{}{} with upstreams {}", host, boundPort,
                     adminServer != null ? " (admin on " + boundAdminPort + ")" : "", new TreeSet<>(upstreams.keySet()));
             return this;
@@ -243,7 +264,9 @@ public final class Gateway implements AutoCloseable {
             ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
                     (ChannelListener<StreamConnection>) connection -> {
                         stallGuard.install(connection);
+                        openConnections.increment();
                         open.handleEvent(connection);
+                        countClose(connection);
                     });
             channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);
             channel.resumeAccepts();
@@ -251,6 +274,24 @@ public final class Gateway implements AutoCloseable {
 
         int port() {
             return ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        }
+
+        /** Chains a decrement of the open-connection count before Undertow's own close listener. */
+        private void countClose(StreamConnection connection) {
+            ChannelListener<? super StreamConnection> undertow = connection.getCloseListener();
+            AtomicBoolean counted = new AtomicBoolean();
+            Runnable closed = () -> {
+                if (counted.compareAndSet(false, true)) {
+                    openConnections.decrement();
+                }
+            };
+            connection.setCloseListener(c -> {
+                closed.run();
+                ChannelListeners.invokeChannelListener(c, undertow);
+            });
+            if (!connection.isOpen()) {
+                closed.run(); // closed while Undertow set it up: its close listener has already run
+            }
         }
 
         /** Stops accepting; connections already open go on. */
@@ -307,6 +348,14 @@ public final class Gateway implements AutoCloseable {
         return inFlight.count();
     }
 
+    /**
+     * Client connections open on this gateway's listeners (main and admin port), idle keep-alive ones
+     * included; 0 when not started or when {@link #handler()} is mounted in a host's own server. Any thread.
+     */
+    public long openConnections() {
+        return openConnections.sum();
+    }
+
     /** Whether a stop has begun: readiness answers 503 and connections close after their request. */
     public boolean draining() {
         return inFlight.draining();
@@ -351,6 +400,13 @@ public final class Gateway implements AutoCloseable {
             }
             shutdownServers();
             buffers.close();
+            for (AutoCloseable c : closeOnStop) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    log.warn("closing {} failed", c, e);
+                }
+            }
             log.info("gateway stopped (drained: {})", drained);
             return drained;
         }
@@ -403,6 +459,8 @@ public final class Gateway implements AutoCloseable {
         private final List<Route> routes = new ArrayList<>();
         private final List<Middleware> middleware = new ArrayList<>();
         private final List<GatewayListener> listeners = new ArrayList<>();
+        private final Map<String, HttpHandler> adminRoutes = new LinkedHashMap<>();
+        private final List<AutoCloseable> closeOnStop = new ArrayList<>();
         private Versioning versioning;
 
         private Builder() {
@@ -420,7 +478,7 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
-        /** A separate port for health and readiness (and later metrics); they then leave the main port. */
+        /** A separate port for health, readiness and the {@link #adminRoute admin routes}; they then leave the main port. */
         public Builder adminPort(int port) {
             this.adminPort = Checks.range("adminPort", port, 0, 65535);
             return this;
@@ -522,6 +580,34 @@ public final class Gateway implements AutoCloseable {
         }
 
         /**
+         * Serves {@code handler} at exactly {@code path} beside {@code /health} and {@code /ready}: on the
+         * admin port when one is configured, else on the main port ahead of routing and middleware (a
+         * Prometheus scrape endpoint, for example). The handler runs on the IO thread; blocking work must
+         * be dispatched to a worker.
+         *
+         * @throws IllegalArgumentException if the path is not absolute or is already taken
+         */
+        public Builder adminRoute(String path, HttpHandler handler) {
+            checkPath("adminRoute", path);
+            Objects.requireNonNull(handler, "handler");
+            if (adminRoutes.containsKey(path)) {
+                throw new IllegalArgumentException("adminRoute: '" + path + "' is defined twice (expected: one handler per path)");
+            }
+            adminRoutes.put(path, handler);
+            return this;
+        }
+
+        /**
+         * Closes {@code resource} when the gateway stops, after its listeners and upstream connections
+         * (an exporter that should flush, a registry, a client). Closed in the order added; a failure is
+         * logged and the others still close.
+         */
+        public Builder closeOnStop(AutoCloseable resource) {
+            closeOnStop.add(Objects.requireNonNull(resource, "resource"));
+            return this;
+        }
+
+        /**
          * Validates everything and compiles the handler chain.
          *
          * @throws IllegalStateException naming the first inconsistency (unknown upstream, duplicates,
@@ -560,6 +646,11 @@ public final class Gateway implements AutoCloseable {
             }
             if (healthPath.equals(readyPath)) {
                 throw new IllegalStateException("healthPath and readyPath are both " + healthPath + " (expected: different paths)");
+            }
+            for (String p : adminRoutes.keySet()) {
+                if (p.equals(healthPath) || p.equals(readyPath)) {
+                    throw new IllegalStateException("adminRoute " + p + " is also the health or readiness path (expected: another path)");
+                }
             }
             return new Gateway(this);
         }

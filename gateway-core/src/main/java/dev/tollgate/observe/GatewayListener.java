@@ -1,5 +1,6 @@
 package dev.tollgate.observe;
 
+import dev.tollgate.Gateway;
 import dev.tollgate.upstream.Endpoint;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
@@ -68,6 +69,14 @@ public interface GatewayListener {
      * decided (IO thread, or the limiter's executor for a distributed store). Must not block.
      */
     default void rateLimitDecided(HttpServerExchange exchange, String policy, boolean allowed, long remaining) {
+    }
+
+    /**
+     * The gateway started: its listeners are bound. A listener may keep {@code gateway} to read its
+     * gauges ({@link Gateway#openConnections()}, {@link Gateway#inFlight()}). Runs on the thread that
+     * called {@link Gateway#start()}; not called when the handler is mounted in a host's server.
+     */
+    default void gatewayStarted(Gateway gateway) {
     }
 
     /** The listener of the gateway serving {@code exchange} (all registered listeners), or a no-op one. */

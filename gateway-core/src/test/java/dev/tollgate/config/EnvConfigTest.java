@@ -119,4 +119,13 @@ class EnvConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("GATEWAY_HEALTH_CHECK_PATH='healthz': ");
     }
+
+    @Test
+    void withPrefixGivesTheSetVariablesOfAFamily() {
+        EnvConfig config = EnvConfig.of(Map.of("OTEL_SERVICE_NAME", " edge ", "OTEL_TRACES_SAMPLER", "  ",
+                "OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318", "GATEWAY_PORT", "1"));
+        assertThat(config.withPrefix("OTEL_")).containsExactly(
+                Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), Map.entry("OTEL_SERVICE_NAME", "edge"));
+        assertThat(config.withPrefix("NOPE_")).isEmpty();
+    }
 }
