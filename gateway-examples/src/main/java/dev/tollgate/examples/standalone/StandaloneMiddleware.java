@@ -21,5 +21,6 @@ final class StandaloneMiddleware {
     static void apply(EnvConfig env, Gateway.Builder gateway) {
         // order, outermost first: request ID, observability (metrics, tracing, access log),
         // security headers, IP filter, CORS, authentication (JWT), rate limiting
+        ObservabilityEnv.apply(env, gateway);
     }
 }
