@@ -70,6 +70,7 @@ public class ObservabilityBenchmark {
     @Setup
     public void setUp() {
         exchange = BenchExchanges.browserGet();
+        exchange.setRequestScheme("http");
         Route route = Route.prefix("/api").id("orders").to("orders").build();
         exchange.putAttachment(RouteMatch.KEY, new RouteMatch(route, Map.of(), "/api/v1/orders/42"));
         upstreamHeaders = new HeaderMap();

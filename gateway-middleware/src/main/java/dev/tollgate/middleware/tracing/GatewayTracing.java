@@ -29,6 +29,7 @@ import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -88,15 +89,26 @@ public final class GatewayTracing implements GatewayListener {
 
         @Override
         public String get(HeaderMap carrier, String key) {
-            return carrier == null ? null : carrier.getFirst(key);
+            return carrier == null ? null : carrier.getFirst(header(key));
         }
     };
 
     private static final TextMapSetter<HeaderMap> SETTER = (carrier, key, value) -> {
         if (carrier != null) {
-            carrier.put(HttpString.tryFromString(key), value);
+            carrier.put(header(key), value);
         }
     };
+
+    // the W3C propagators' keys, made once: a HttpString caches its hash, a String key is rehashed per lookup
+    private static final Map<String, HttpString> PROPAGATION_HEADERS = Map.of(
+            "traceparent", HttpString.tryFromString("traceparent"),
+            "tracestate", HttpString.tryFromString("tracestate"),
+            "baggage", HttpString.tryFromString("baggage"));
+
+    private static HttpString header(String key) {
+        HttpString h = PROPAGATION_HEADERS.get(key);
+        return h != null ? h : HttpString.tryFromString(key);
+    }
 
     private final Tracer tracer;
     private final TextMapPropagator propagator;
