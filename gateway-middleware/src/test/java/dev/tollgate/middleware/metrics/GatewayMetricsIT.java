@@ -5,16 +5,15 @@ import dev.tollgate.observe.BreakerState;
 import dev.tollgate.route.Route;
 import dev.tollgate.testing.Await;
 import dev.tollgate.testing.RawHttp;
+import dev.tollgate.testing.StaleBackend;
 import dev.tollgate.testing.TestBackend;
 import dev.tollgate.upstream.Endpoint;
 import dev.tollgate.upstream.HealthCheck;
 import dev.tollgate.upstream.Upstream;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.undertow.server.ServerConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.xnio.IoUtils;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +25,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -175,26 +173,19 @@ class GatewayMetricsIT {
     void aReplayedAttemptCountsAsARetry() throws Exception {
         // a backend that closes every connection on its second request: the gateway's pooled
         // connection is dead when the next request takes it, and the request goes again on a fresh one
-        Set<ServerConnection> seen = ConcurrentHashMap.newKeySet();
-        AtomicBoolean killReused = new AtomicBoolean();
-        try (TestBackend stale = TestBackend.start("stale", ex -> {
-            if (!seen.add(ex.getConnection()) && killReused.get()) {
-                IoUtils.safeClose(ex.getConnection());
-                return;
-            }
-            ex.getResponseSender().send("ok");
-        })) {
+        try (StaleBackend stale = StaleBackend.start()) {
             Gateway g = start(Gateway.builder().host("127.0.0.1").port(0).adminPort(0)
-                    .upstream(Upstream.builder("s").endpoint(stale.uri().toString()))
+                    .upstream(Upstream.builder("s").endpoint(stale.backend().uri().toString()))
                     .listener(GatewayMetrics.of(registry))
                     .adminRoute("/metrics", PrometheusScrape.of(registry))
                     .route(Route.prefix("/").id("all").to("s")));
             assertThat(get(g.port(), "/one").statusCode()).isEqualTo(200);
-            killReused.set(true);
+            stale.killReusedConnections(true);
             assertThat(get(g.port(), "/two").statusCode()).isEqualTo(200);
             Await.untilAsserted(() -> assertThat(scrape(g.adminPort()).value(REQUESTS, "route", "all")).isEqualTo(2), TIMEOUT);
             PrometheusText m = scrape(g.adminPort());
-            String endpoint = "127.0.0.1:" + stale.port();
+            String endpoint = "127.0.0.1:" + stale.backend().port();
+            assertThat(stale.connectionsSeen()).isEqualTo(2); // the replay went over a fresh connection
             assertThat(m.value("tollgate_upstream_retries_total", "upstream", "s")).isEqualTo(1);
             assertThat(m.value(ATTEMPTS, "upstream", "s", "endpoint", endpoint, "outcome", "upstream_reset", "status", "none"))
                     .isEqualTo(1);

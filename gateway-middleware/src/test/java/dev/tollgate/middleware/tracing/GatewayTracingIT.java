@@ -5,6 +5,7 @@ import dev.tollgate.middleware.Middleware;
 import dev.tollgate.route.Route;
 import dev.tollgate.testing.Await;
 import dev.tollgate.testing.RecordedRequest;
+import dev.tollgate.testing.StaleBackend;
 import dev.tollgate.testing.TestBackend;
 import dev.tollgate.upstream.Upstream;
 import io.opentelemetry.api.baggage.propagation.W3CBaggagePropagator;
@@ -20,11 +21,9 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
-import io.undertow.server.ServerConnection;
 import io.undertow.util.HttpString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.xnio.IoUtils;
 
 import java.net.ServerSocket;
 import java.net.URI;
@@ -34,9 +33,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -232,20 +228,12 @@ class GatewayTracingIT {
     void eachAttemptOfARetriedRequestIsItsOwnClientSpanUnderTheServerSpan() throws Exception {
         // the backend closes a connection on its second request: the pooled connection the gateway
         // reuses is dead, and the body-less GET goes again on a fresh connection
-        Set<ServerConnection> seen = ConcurrentHashMap.newKeySet();
-        AtomicBoolean killReused = new AtomicBoolean();
-        try (TestBackend stale = TestBackend.start("stale", ex -> {
-            if (!seen.add(ex.getConnection()) && killReused.get()) {
-                IoUtils.safeClose(ex.getConnection());
-                return;
-            }
-            ex.getResponseSender().send("ok");
-        })) {
-            Gateway g = gateway(GatewayTracing.of(sdk(Sampler.alwaysOn())), stale.uri());
+        try (StaleBackend stale = StaleBackend.start()) {
+            Gateway g = gateway(GatewayTracing.of(sdk(Sampler.alwaysOn())), stale.backend().uri());
             assertThat(get(g, "/users/1").statusCode()).isEqualTo(200);
             awaitSpans(2);
             spans.reset();
-            killReused.set(true);
+            stale.killReusedConnections(true);
 
             assertThat(get(g, "/users/2").statusCode()).isEqualTo(200);
             List<SpanData> all = awaitSpans(3);
@@ -266,7 +254,7 @@ class GatewayTracingIT {
             assertThat(attempts.get(1).getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
 
             // each try carried its own span as the upstream's parent
-            List<RecordedRequest> tries = stale.requests().stream().filter(r -> r.path().equals("/users/2")).toList();
+            List<RecordedRequest> tries = stale.backend().requests().stream().filter(r -> r.path().equals("/users/2")).toList();
             assertThat(tries).extracting(r -> r.header("traceparent")).containsExactly(
                     traceparent(attempts.get(0)), traceparent(attempts.get(1)));
         }
