@@ -60,6 +60,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A gateway: listeners, the compiled handler chain, the upstream pools, health endpoints and their
@@ -103,6 +105,9 @@ public final class Gateway implements AutoCloseable {
     private final WriteStallGuard stallGuard;
     private final ActiveHealthChecker healthChecker;
     private final List<AutoCloseable> owned;
+    private final GatewayListener userEvents;
+    // connections accepted by this gateway's listeners and not yet closed
+    private final LongAdder openConnections = new LongAdder();
 
     private Gateway(Builder b) {
         this.host = b.host;
@@ -116,6 +121,7 @@ public final class Gateway implements AutoCloseable {
         this.tls = b.tls == null ? null : ServerTls.create(b.tls);
         this.stallGuard = new WriteStallGuard(b.limits.idleTimeout().toNanos());
         GatewayListener userEvents = GatewayListener.composite(b.listeners);
+        this.userEvents = userEvents;
         Map<String, UpstreamPool> pools = new LinkedHashMap<>();
         for (Upstream u : b.upstreams) {
             pools.put(u.name(), new UpstreamPool(u, state -> ProxyEngine.closePools(state, true), userEvents));
@@ -149,16 +155,28 @@ public final class Gateway implements AutoCloseable {
         Health health = new Health(pools.values(), this::draining);
         HttpHandler healthHandler;
         if (b.adminPort == null) {
-            healthHandler = health.routes(b.healthPath, b.readyPath, app);
+            healthHandler = health.routes(b.healthPath, b.readyPath, adminRoutes(b.adminRoutes, app));
             this.adminHandler = null;
         } else {
             healthHandler = app;
-            this.adminHandler = health.routes(b.healthPath, b.readyPath,
-                    exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE));
+            this.adminHandler = health.routes(b.healthPath, b.readyPath, adminRoutes(b.adminRoutes,
+                    exchange -> ProblemResponder.send(exchange, Problem.NO_ROUTE)));
         }
         HttpHandler guarded = new RequestGuard(new HttpContinueReadHandler(healthHandler), b.limits);
         this.inFlight = new InFlight(guarded, events, b.proxy.clientAddress());
         this.handler = inFlight;
+    }
+
+    /** Answers the extra admin paths and hands everything else to {@code next}; nothing added without any. */
+    private static HttpHandler adminRoutes(Map<String, HttpHandler> routes, HttpHandler next) {
+        if (routes.isEmpty()) {
+            return next;
+        }
+        Map<String, HttpHandler> byPath = Map.copyOf(routes);
+        return exchange -> {
+            HttpHandler h = byPath.get(exchange.getRequestPath());
+            (h != null ? h : next).handleRequest(exchange);
+        };
     }
 
     /** Starts a gateway description. */
@@ -229,6 +247,7 @@ public final class Gateway implements AutoCloseable {
             if (tls != null) {
                 tls.start();
             }
+            userEvents.gatewayStarted(this);
             log.info("gateway listening on {}:{}{}{} with upstreams {}", host, boundPort, tls == null ? "" : tls.http2() ? " (TLS, h2)" : " (TLS)",
                     adminServer != null ? " (admin on " + boundAdminPort + ")" : "", new TreeSet<>(upstreams.keySet()));
             return this;
@@ -290,7 +309,9 @@ public final class Gateway implements AutoCloseable {
                 ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
                         (ChannelListener<StreamConnection>) connection -> {
                             stallGuard.install(connection);
+                            openConnections.increment();
                             open.handleEvent(connection);
+                            countClose(connection);
                         });
                 channel = worker.createStreamConnectionServer(new InetSocketAddress(host, listenPort), accept, socketOptions);
             } else {
@@ -305,7 +326,9 @@ public final class Gateway implements AutoCloseable {
                 ChannelListener<AcceptingChannel<StreamConnection>> accept = ChannelListeners.openListenerAdapter(
                         (ChannelListener<StreamConnection>) connection -> {
                             stallGuard.install(connection);
+                            openConnections.increment();
                             next.handleEvent(connection);
+                            countClose(connection);
                         });
                 @SuppressWarnings({"unchecked", "rawtypes"})
                 ChannelListener<AcceptingChannel<org.xnio.ssl.SslConnection>> sslAccept = (ChannelListener) accept;
@@ -317,6 +340,24 @@ public final class Gateway implements AutoCloseable {
 
         int port() {
             return ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        }
+
+        /** Chains a decrement of the open-connection count before Undertow's own close listener. */
+        private void countClose(StreamConnection connection) {
+            ChannelListener<? super StreamConnection> undertow = connection.getCloseListener();
+            AtomicBoolean counted = new AtomicBoolean();
+            Runnable closed = () -> {
+                if (counted.compareAndSet(false, true)) {
+                    openConnections.decrement();
+                }
+            };
+            connection.setCloseListener(c -> {
+                closed.run();
+                ChannelListeners.invokeChannelListener(c, undertow);
+            });
+            if (!connection.isOpen()) {
+                closed.run(); // closed while Undertow set it up: its close listener has already run
+            }
         }
 
         /** Stops accepting; connections already open go on. */
@@ -374,6 +415,14 @@ public final class Gateway implements AutoCloseable {
     /** Requests currently being handled. */
     public long inFlight() {
         return inFlight.count();
+    }
+
+    /**
+     * Client connections open on this gateway's listeners (main and admin port), idle keep-alive ones
+     * included; 0 when not started or when {@link #handler()} is mounted in a host's own server. Any thread.
+     */
+    public long openConnections() {
+        return openConnections.sum();
     }
 
     /** Whether a stop has begun: readiness answers 503 and connections close after their request. */
@@ -508,6 +557,7 @@ public final class Gateway implements AutoCloseable {
         private final List<Middleware> middleware = new ArrayList<>();
         private final List<AutoCloseable> closeables = new ArrayList<>();
         private final List<GatewayListener> listeners = new ArrayList<>();
+        private final Map<String, HttpHandler> adminRoutes = new LinkedHashMap<>();
         private Versioning versioning;
         private Tls tls;
         private boolean http2Cleartext;
@@ -527,7 +577,7 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
-        /** A separate port for health and readiness (and later metrics); they then leave the main port. */
+        /** A separate port for health, readiness and the {@link #adminRoute admin routes}; they then leave the main port. */
         public Builder adminPort(int port) {
             this.adminPort = Checks.range("adminPort", port, 0, 65535);
             return this;
@@ -667,6 +717,24 @@ public final class Gateway implements AutoCloseable {
         }
 
         /**
+         * Serves {@code handler} at exactly {@code path} beside {@code /health} and {@code /ready}: on the
+         * admin port when one is configured, else on the main port ahead of routing and middleware (a
+         * Prometheus scrape endpoint, for example). The handler runs on the IO thread; blocking work must
+         * be dispatched to a worker.
+         *
+         * @throws IllegalArgumentException if the path is not absolute or is already taken
+         */
+        public Builder adminRoute(String path, HttpHandler handler) {
+            checkPath("adminRoute", path);
+            Objects.requireNonNull(handler, "handler");
+            if (adminRoutes.containsKey(path)) {
+                throw new IllegalArgumentException("adminRoute: '" + path + "' is defined twice (expected: one handler per path)");
+            }
+            adminRoutes.put(path, handler);
+            return this;
+        }
+
+        /**
          * Validates everything and compiles the handler chain.
          *
          * @throws IllegalStateException naming the first inconsistency (unknown upstream, duplicates,
@@ -705,6 +773,11 @@ public final class Gateway implements AutoCloseable {
             }
             if (healthPath.equals(readyPath)) {
                 throw new IllegalStateException("healthPath and readyPath are both " + healthPath + " (expected: different paths)");
+            }
+            for (String p : adminRoutes.keySet()) {
+                if (p.equals(healthPath) || p.equals(readyPath)) {
+                    throw new IllegalStateException("adminRoute " + p + " is also the health or readiness path (expected: another path)");
+                }
             }
             return new Gateway(this);
         }

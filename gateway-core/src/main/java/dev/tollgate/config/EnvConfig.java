@@ -218,6 +218,21 @@ public final class EnvConfig {
         return v == null || v.isBlank() ? null : v.trim();
     }
 
+    /**
+     * Every set, non-blank variable whose name starts with {@code prefix} (e.g. {@code OTEL_}, for a
+     * library that reads its own standard variables), values trimmed.
+     */
+    public Map<String, String> withPrefix(String prefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        Map<String, String> out = new java.util.TreeMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith(prefix) && value(k) != null) {
+                out.put(k, value(k));
+            }
+        });
+        return out;
+    }
+
     /** A comma-separated variable as trimmed, non-empty items; empty when unset. */
     public List<String> list(String name) {
         String v = value(name);

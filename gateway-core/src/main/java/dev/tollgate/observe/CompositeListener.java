@@ -1,5 +1,6 @@
 package dev.tollgate.observe;
 
+import dev.tollgate.Gateway;
 import dev.tollgate.upstream.Endpoint;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
@@ -64,6 +65,11 @@ final class CompositeListener implements GatewayListener {
     @Override
     public void breakerStateChanged(String upstream, Endpoint endpoint, BreakerState from, BreakerState to) {
         each("breakerStateChanged", l -> l.breakerStateChanged(upstream, endpoint, from, to));
+    }
+
+    @Override
+    public void gatewayStarted(Gateway gateway) {
+        each("gatewayStarted", l -> l.gatewayStarted(gateway));
     }
 
     @Override

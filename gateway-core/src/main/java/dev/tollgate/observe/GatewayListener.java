@@ -1,5 +1,6 @@
 package dev.tollgate.observe;
 
+import dev.tollgate.Gateway;
 import dev.tollgate.upstream.Endpoint;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.ServerConnection;
@@ -87,6 +88,14 @@ public interface GatewayListener {
      * thread that noticed. Must not block.
      */
     default void rateLimitStoreChanged(String store, boolean degraded, String reason) {
+    }
+
+    /**
+     * The gateway started: its listeners are bound. A listener may keep {@code gateway} to read its
+     * gauges ({@link Gateway#openConnections()}, {@link Gateway#inFlight()}). Runs on the thread that
+     * called {@link Gateway#start()}; not called when the handler is mounted in a host's server.
+     */
+    default void gatewayStarted(Gateway gateway) {
     }
 
     /** The listener of the gateway serving {@code exchange} (all registered listeners), or a no-op one. */

@@ -208,4 +208,13 @@ class EnvConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("GATEWAY_BACKEND_CLIENT_KEY_FILE: not set, but GATEWAY_BACKEND_CLIENT_CERT_FILE is (expected: both, or neither)");
     }
+
+    @Test
+    void withPrefixGivesTheSetVariablesOfAFamily() {
+        EnvConfig config = EnvConfig.of(Map.of("OTEL_SERVICE_NAME", " edge ", "OTEL_TRACES_SAMPLER", "  ",
+                "OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318", "GATEWAY_PORT", "1"));
+        assertThat(config.withPrefix("OTEL_")).containsExactly(
+                Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), Map.entry("OTEL_SERVICE_NAME", "edge"));
+        assertThat(config.withPrefix("NOPE_")).isEmpty();
+    }
 }

@@ -248,53 +248,53 @@ class FailuresIT {
 
     @Test
     void aDeadPooledConnectionIsRetriedForABodylessRequest() throws Exception {
-        StaleBackend stale = new StaleBackend();
-        track(stale.backend);
-        Gateway gateway = gateway(stale.backend.uri(), ProxyOptions.builder(), 1);
+        StaleBackend stale = StaleBackend.start();
+        track(stale.backend());
+        Gateway gateway = gateway(stale.backend().uri(), ProxyOptions.builder(), 1);
         assertThat(send(get(gateway, "/one")).body()).isEqualTo("got 0");
-        stale.killReused.set(true);
+        stale.killReusedConnections(true);
 
         HttpResponse<String> r = send(get(gateway, "/two"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("got 0");
-        assertThat(stale.backend.requests()).extracting(rr -> rr.path()).containsExactly("/one", "/two", "/two");
-        assertThat(stale.backend.requestCount()).isEqualTo(3); // /one, /two on the dead connection, /two again
-        assertThat(stale.seen).hasSize(2);
+        assertThat(stale.backend().requests()).extracting(rr -> rr.path()).containsExactly("/one", "/two", "/two");
+        assertThat(stale.backend().requestCount()).isEqualTo(3); // /one, /two on the dead connection, /two again
+        assertThat(stale.connectionsSeen()).isEqualTo(2);
 
         // the connection the retry opened goes back to the pool like any other
-        stale.killReused.set(false);
+        stale.killReusedConnections(false);
         assertThat(send(get(gateway, "/three")).statusCode()).isEqualTo(200);
-        assertThat(stale.seen).hasSize(2);
+        assertThat(stale.connectionsSeen()).isEqualTo(2);
     }
 
     @Test
     void aRequestWithABodyIsNotReplayedOnADeadPooledConnection() throws Exception {
-        StaleBackend stale = new StaleBackend();
-        track(stale.backend);
-        Gateway gateway = gateway(stale.backend.uri(), ProxyOptions.builder().responseTimeout(Duration.ofSeconds(2)), 1);
+        StaleBackend stale = StaleBackend.start();
+        track(stale.backend());
+        Gateway gateway = gateway(stale.backend().uri(), ProxyOptions.builder().responseTimeout(Duration.ofSeconds(2)), 1);
         assertThat(send(get(gateway, "/one")).body()).isEqualTo("got 0");
-        stale.killReused.set(true);
+        stale.killReusedConnections(true);
 
         long start = System.nanoTime();
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/order"))
                 .timeout(TIMEOUT).POST(HttpRequest.BodyPublishers.ofString("hello")).build());
         assertProblem(r, 502, "upstream-bad-response");
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(1_000);
-        assertThat(stale.backend.requestCount()).isEqualTo(2); // /one, and /order once: never replayed
+        assertThat(stale.backend().requestCount()).isEqualTo(2); // /one, and /order once: never replayed
     }
 
     @Test
     void aBodylessPostIsNotReplayedOnADeadPooledConnection() throws Exception {
-        StaleBackend stale = new StaleBackend();
-        track(stale.backend);
-        Gateway gateway = gateway(stale.backend.uri(), ProxyOptions.builder(), 1);
+        StaleBackend stale = StaleBackend.start();
+        track(stale.backend());
+        Gateway gateway = gateway(stale.backend().uri(), ProxyOptions.builder(), 1);
         assertThat(send(get(gateway, "/one")).body()).isEqualTo("got 0");
-        stale.killReused.set(true);
+        stale.killReusedConnections(true);
 
         HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/cancel"))
                 .timeout(TIMEOUT).POST(HttpRequest.BodyPublishers.noBody()).build());
         // not idempotent: the upstream may have acted on it before it closed, so it is not sent twice
         assertProblem(r, 502, "upstream-bad-response");
-        assertThat(stale.backend.requests()).extracting(rr -> rr.path()).containsExactly("/one", "/cancel");
+        assertThat(stale.backend().requests()).extracting(rr -> rr.path()).containsExactly("/one", "/cancel");
     }
 }

@@ -9,19 +9,19 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A backend that, once {@link #killReused} is set, closes any keep-alive connection a further request
- * arrives on, without answering: what a gateway sees when the upstream closed a pooled connection
- * that the pool still thought alive. Otherwise it answers {@code got <body bytes>}. Thread-safe.
+ * A backend whose kept-alive connections can go stale: it answers {@code got <body bytes>}, and once
+ * {@link #killReusedConnections(boolean)} is on it closes a connection, without answering, when a
+ * further request arrives on it. A gateway's pooled connection is then dead when the next request
+ * takes it, which is what makes the proxy replay a body-less idempotent request on a fresh one.
+ * Requests are recorded like any custom handler's ({@link TestBackend#requests()}). Thread-safe.
  */
 public final class StaleBackend implements AutoCloseable {
 
-    /** The connections that have carried a request. */
-    public final Set<ServerConnection> seen = ConcurrentHashMap.newKeySet();
-    /** While true, a second request on a connection closes it. */
-    public final AtomicBoolean killReused = new AtomicBoolean();
-    public final TestBackend backend;
+    private final Set<ServerConnection> seen = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean killReused = new AtomicBoolean();
+    private final TestBackend backend;
 
-    public StaleBackend() {
+    private StaleBackend() {
         backend = TestBackend.start("stale", ex -> {
             if (!seen.add(ex.getConnection()) && killReused.get()) {
                 IoUtils.safeClose(ex.getConnection());
@@ -32,6 +32,24 @@ public final class StaleBackend implements AutoCloseable {
                 e.getResponseSender().send("got " + bytes.length);
             });
         });
+    }
+
+    public static StaleBackend start() {
+        return new StaleBackend();
+    }
+
+    public TestBackend backend() {
+        return backend;
+    }
+
+    /** Whether a request arriving on an already used connection closes it. Default off. */
+    public void killReusedConnections(boolean on) {
+        killReused.set(on);
+    }
+
+    /** Connections that have carried a request so far. */
+    public int connectionsSeen() {
+        return seen.size();
     }
 
     @Override

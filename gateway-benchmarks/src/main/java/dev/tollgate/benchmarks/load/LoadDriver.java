@@ -73,6 +73,7 @@ public final class LoadDriver {
             case "direct" -> new DirectTarget();
             case "undertow-proxy" -> new UndertowProxyTarget(ioThreads);
             case "tollgate" -> tollgateTarget(ioThreads);
+            case "tollgate-observed" -> new TollgateTarget(ioThreads, true);
             default -> throw new IllegalArgumentException("target: '" + name + "' (known: " + DriverOptions.KNOWN_TARGETS + ")");
         };
     }
@@ -251,6 +252,16 @@ public final class LoadDriver {
                     r.errors());
         }
         TargetResult tollgate = find(results, "tollgate");
+        TargetResult observed = find(results, "tollgate-observed");
+        if (tollgate != null && observed != null) {
+            OUT.printf("observability cost, tollgate-observed vs tollgate: throughput %s, cpu per request %s closed loop "
+                    + "and %s fixed rate (medians of the per-round ratios), p50 %+d us, p99 %+d us (medians of the "
+                    + "per-round differences)%n",
+                    fmt(Rounds.medianRatio(observed.rps(), tollgate.rps()), "%.3f"),
+                    fmt(Rounds.medianRatio(observed.closedCpuMicrosPerRequest(), tollgate.closedCpuMicrosPerRequest()), "%.3f"),
+                    fmt(Rounds.medianRatio(observed.fixedCpuMicrosPerRequest(), tollgate.fixedCpuMicrosPerRequest()), "%.3f"),
+                    (long) medianDifference(observed, tollgate, 50), (long) medianDifference(observed, tollgate, 99));
+        }
         if (tollgate != null && proxy != null) {
             OUT.printf("cpu per request, tollgate / undertow-proxy: closed loop %s, fixed rate %s (medians of the "
                     + "per-round ratios)%n",
@@ -307,13 +318,18 @@ public final class LoadDriver {
         if (direct == null) {
             return "-";
         }
+        return String.format(Locale.ROOT, "%+d", (long) medianDifference(r, direct, percentile));
+    }
+
+    /** Median over rounds of {@code r}'s latency percentile minus {@code reference}'s in the same round. */
+    private static double medianDifference(TargetResult r, TargetResult reference, double percentile) {
         double[] mine = r.fixedPercentile(percentile);
-        double[] theirs = direct.fixedPercentile(percentile);
+        double[] theirs = reference.fixedPercentile(percentile);
         double[] diff = new double[Math.min(mine.length, theirs.length)];
         for (int i = 0; i < diff.length; i++) {
             diff[i] = mine[i] - theirs[i];
         }
-        return String.format(Locale.ROOT, "%+d", (long) Rounds.median(diff));
+        return Rounds.median(diff);
     }
 
     /** CPU microseconds per completed request, NaN if not measured. */

@@ -43,6 +43,13 @@ class DriverOptionsTest {
     }
 
     @Test
+    void theObservedGatewayIsATargetOnlyWhenAskedFor() {
+        assertThat(DriverOptions.parse().targets()).doesNotContain("tollgate-observed");
+        assertThat(DriverOptions.parse("--targets=tollgate,tollgate-observed").targets())
+                .containsExactly("tollgate", "tollgate-observed");
+    }
+
+    @Test
     void explainsBadArguments() {
         assertThatThrownBy(() -> DriverOptions.parse("--conections=8"))
                 .hasMessageStartingWith("unknown option --conections (known: connections, duration,");
@@ -55,7 +62,7 @@ class DriverOptionsTest {
         assertThatThrownBy(() -> DriverOptions.parse("--rate=fast"))
                 .hasMessage("--rate: 'fast' (expected: an integer in 1..1000000)");
         assertThatThrownBy(() -> DriverOptions.parse("--targets=direct,nginx"))
-                .hasMessage("--targets: 'nginx' (known: direct, undertow-proxy, tollgate)");
+                .hasMessage("--targets: 'nginx' (known: direct, undertow-proxy, tollgate, tollgate-observed)");
         assertThatThrownBy(() -> DriverOptions.parse("--external=http://192.168.1.10:80"))
                 .hasMessageStartingWith("--external: host: '192.168.1.10'")
                 .hasMessageContaining("loopback");

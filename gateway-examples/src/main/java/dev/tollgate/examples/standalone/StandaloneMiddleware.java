@@ -22,6 +22,7 @@ final class StandaloneMiddleware {
         // order, outermost first: request ID, observability (metrics, tracing, access log),
         // security headers, IP filter, CORS, authentication (JWT), rate limiting
         EdgeEnv.requestIds(env, gateway);
+        ObservabilityEnv.apply(env, gateway);
         LoggingEnv.apply(env, gateway);
         EdgeEnv.securityHeaders(env, gateway);
         EdgeEnv.ipFilter(env, gateway);

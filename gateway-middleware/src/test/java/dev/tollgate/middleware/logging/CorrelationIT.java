@@ -38,12 +38,12 @@ class CorrelationIT {
     private final AtomicInteger workers = new AtomicInteger();
     private final ExecutorService blocking = Executors.newFixedThreadPool(2,
             r -> new Thread(r, "blocking-worker-" + workers.incrementAndGet()));
-    private final StaleBackend stale = new StaleBackend();
+    private final StaleBackend stale = StaleBackend.start();
 
     @AfterEach
     void close() throws Exception {
         fx.close();
-        stale.backend.close();
+        stale.backend().close();
         blocking.shutdownNow();
     }
 
@@ -62,7 +62,7 @@ class CorrelationIT {
     private Gateway gateway() {
         RequestLogging logging = fx.own(RequestLogging.builder().build());
         return fx.start(Gateway.builder().host("127.0.0.1").port(0).ioThreads(1)
-                .upstream(Upstream.builder("s").endpoint(stale.backend.uri().toString()))
+                .upstream(Upstream.builder("s").endpoint(stale.backend().uri().toString()))
                 .use(LoggingFixture.requestIds())
                 .use(logging.middleware())
                 .use(Middleware.onRequest(ex -> testLog.info("sync work for {}", ex.getRequestPath())))
@@ -76,7 +76,7 @@ class CorrelationIT {
         Gateway gateway = gateway();
         assertThat(fx.send(get(gateway, "/warm-up").build()).statusCode()).isEqualTo(200);
         Await.until(() -> logs.messages(RequestLogging.ACCESS_LOGGER).size() == 1, "the warm-up's access line");
-        stale.killReused.set(true);
+        stale.killReusedConnections(true);
         logs.clear();
 
         HttpResponse<String> r = fx.send(get(gateway, "/retried").header("X-Request-ID", "corr-1")
@@ -136,7 +136,7 @@ class CorrelationIT {
         Correlation fromHook = Correlation.traceIdFrom(ex -> ex.getRequestHeaders().getFirst("X-Test-Trace"));
         RequestLogging logging = fx.own(RequestLogging.builder().correlation(fromHook).build());
         Gateway gateway = fx.start(Gateway.builder().host("127.0.0.1").port(0)
-                .upstream(Upstream.builder("s").endpoint(stale.backend.uri().toString()))
+                .upstream(Upstream.builder("s").endpoint(stale.backend().uri().toString()))
                 .use(LoggingFixture.requestIds()).use(logging.middleware()).listener(logging)
                 .route(Route.prefix("/").id("all").to("s")));
         fx.send(get(gateway, "/a").header("X-Test-Trace", "from-the-hook").header("traceparent", TRACEPARENT).build());

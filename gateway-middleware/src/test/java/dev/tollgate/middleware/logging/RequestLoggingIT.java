@@ -118,18 +118,18 @@ class RequestLoggingIT {
 
     @Test
     void aReplayedAttemptShowsAsARetry() throws Exception {
-        StaleBackend stale = new StaleBackend();
-        fx.own(stale.backend);
+        StaleBackend stale = StaleBackend.start();
+        fx.own(stale.backend());
         RequestLogging logging = fx.own(RequestLogging.builder().format(LogFormat.JSON)
                 .slowThreshold(Duration.ofNanos(1)).build());
         Gateway gateway = fx.start(Gateway.builder().host("127.0.0.1").port(0).ioThreads(1)
-                .upstream(Upstream.builder("s").endpoint(stale.backend.uri().toString()))
+                .upstream(Upstream.builder("s").endpoint(stale.backend().uri().toString()))
                 .use(LoggingFixture.requestIds()).use(logging.middleware()).listener(logging)
                 .route(Route.prefix("/").id("stale").to("s")));
         assertThat(fx.send(get(gateway, "/one").build()).statusCode()).isEqualTo(200);
         onlyAccessLine(); // the line comes when the exchange completes, just after the client has the response
         Await.until(() -> logs.messages(RequestLogging.SLOW_LOGGER).size() == 1, "the first request's slow line");
-        stale.killReused.set(true);
+        stale.killReusedConnections(true);
         logs.clear();
 
         assertThat(fx.send(get(gateway, "/two").build()).body()).isEqualTo("got 0");
