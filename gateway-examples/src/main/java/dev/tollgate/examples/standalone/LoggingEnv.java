@@ -1,5 +1,9 @@
 package dev.tollgate.examples.standalone;
 
+import dev.tollgate.middleware.logging.Correlation;
+import dev.tollgate.middleware.tracing.TraceIds;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -46,15 +50,20 @@ final class LoggingEnv {
      *
      * @throws ConfigException naming the variable that is wrong
      */
-    static void apply(EnvConfig env, Gateway.Builder gateway) {
+    static void apply(EnvConfig env, Gateway.Builder gateway, MeterRegistry registry) {
         LogFormat format = format(env);
         RequestLogging.Builder logs = RequestLogging.builder().format(format)
-                .accessLog(env.bool("ACCESS_LOG_ENABLED", true));
+                .accessLog(env.bool("ACCESS_LOG_ENABLED", true))
+                // the tracing middleware's trace ID when tracing is on, else the client's traceparent
+                .correlation(Correlation.traceIdFrom(exchange -> TraceIds.traceId(exchange).orElse(null)));
+        if (registry != null) {
+            logs.meterRegistry(registry);
+        }
         Duration slow = env.duration("LOG_SLOW_REQUEST_THRESHOLD", Duration.ofSeconds(1));
         if (!slow.isZero()) {
             env.apply("LOG_SLOW_REQUEST_THRESHOLD", () -> logs.slowThreshold(slow));
         }
-        LogShipper shipper = env.bool("LOG_INGEST_ENABLED", false) ? shipper(env) : null;
+        LogShipper shipper = env.bool("LOG_INGEST_ENABLED", false) ? shipper(env, registry) : null;
         RequestLogging logging = logs.build();
         gateway.use(logging.middleware()).listener(logging);
         if (shipper != null) {
@@ -73,7 +82,7 @@ final class LoggingEnv {
         throw new ConfigException("LOG_FORMAT: '" + v + "' (expected: text or json)");
     }
 
-    private static LogShipper shipper(EnvConfig env) {
+    private static LogShipper shipper(EnvConfig env, MeterRegistry registry) {
         String url = env.value("LOG_INGEST_URL");
         if (url == null) {
             throw new ConfigException("LOG_INGEST_URL: not set (expected: the ingest's http or https URL, "
@@ -83,7 +92,13 @@ final class LoggingEnv {
             throw new ConfigException("LOG_INGEST_ENABLED: log shipping needs logback as the slf4j backend");
         }
         LogShipper[] built = new LogShipper[1];
-        env.apply("LOG_INGEST_URL", () -> built[0] = LogShipper.builder(URI.create(url)).build());
+        env.apply("LOG_INGEST_URL", () -> {
+            LogShipper.Builder b = LogShipper.builder(URI.create(url));
+            if (registry != null) {
+                b.meterRegistry(registry);
+            }
+            built[0] = b.build();
+        });
         return built[0];
     }
 

@@ -6,6 +6,7 @@ import dev.tollgate.config.EnvConfig;
 import dev.tollgate.middleware.metrics.GatewayMetrics;
 import dev.tollgate.middleware.metrics.PrometheusScrape;
 import dev.tollgate.middleware.tracing.GatewayTracing;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -44,19 +45,27 @@ final class ObservabilityEnv {
     private ObservabilityEnv() {
     }
 
-    /** Adds metrics and tracing to {@code gateway} as the variables say. @throws ConfigException naming the variable */
-    static void apply(EnvConfig env, Gateway.Builder gateway) {
+    /**
+     * Adds metrics and tracing to {@code gateway} as the variables say.
+     *
+     * @return the meter registry the gateway's metrics go to, or null when metrics are off (other
+     *         components, such as the request logs, register their meters there too)
+     * @throws ConfigException naming the variable
+     */
+    static MeterRegistry apply(EnvConfig env, Gateway.Builder gateway) {
+        MeterRegistry registry = null;
         if (env.bool("METRICS_ENABLED", true)) {
-            metrics(env, gateway);
+            registry = metrics(env, gateway);
         }
         if (env.value("OTEL_EXPORTER_OTLP_ENDPOINT") != null || env.value("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != null) {
             tracing(env, gateway);
         } else if (env.value("TRACE_ID_HEADER") != null) {
             throw new ConfigException("TRACE_ID_HEADER is set but tracing is off (expected: OTEL_EXPORTER_OTLP_ENDPOINT too)");
         }
+        return registry;
     }
 
-    private static void metrics(EnvConfig env, Gateway.Builder gateway) {
+    private static MeterRegistry metrics(EnvConfig env, Gateway.Builder gateway) {
         String path = env.value("METRICS_PATH") == null ? "/metrics" : env.value("METRICS_PATH");
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         env.apply("METRICS_PATH", () -> gateway.adminRoute(path, PrometheusScrape.of(registry)));
@@ -70,6 +79,7 @@ final class ObservabilityEnv {
         gateway.listener(GatewayMetrics.of(registry))
                 .onClose(gc)
                 .onClose(registry::close);
+        return registry;
     }
 
     private static void tracing(EnvConfig env, Gateway.Builder gateway) {

@@ -22,8 +22,8 @@ final class StandaloneMiddleware {
         // order, outermost first: request ID, observability (metrics, tracing, access log),
         // security headers, IP filter, CORS, authentication (JWT), rate limiting
         EdgeEnv.requestIds(env, gateway);
-        ObservabilityEnv.apply(env, gateway);
-        LoggingEnv.apply(env, gateway);
+        io.micrometer.core.instrument.MeterRegistry registry = ObservabilityEnv.apply(env, gateway);
+        LoggingEnv.apply(env, gateway, registry);
         EdgeEnv.securityHeaders(env, gateway);
         EdgeEnv.ipFilter(env, gateway);
         EdgeEnv.cors(env, gateway);

@@ -56,7 +56,7 @@ class LoggingEnvIT {
     }
 
     private static void configure(Map<String, String> vars) {
-        LoggingEnv.apply(EnvConfig.of(vars), Gateway.builder());
+        LoggingEnv.apply(EnvConfig.of(vars), Gateway.builder(), null);
     }
 
     @Test
