@@ -118,6 +118,6 @@ class AdminRoutesIT {
         g.stop(Duration.ofSeconds(1));
         assertThat(closed).containsExactly("third", "first"); // last handed over closes first
         g.stop(Duration.ofSeconds(1));
-        assertThat(closed).containsExactly("first", "third"); // once
+        assertThat(closed).containsExactly("third", "first"); // once
     }
 }
