@@ -44,6 +44,7 @@ public final class UpstreamPool {
     private final OutlierDetection outlier;
     private final NoneHealthy whenNoneHealthy;
     private final GatewayListener events;
+    private final Upstream spec;
     // replaced as a whole; readers on IO threads take one snapshot per request
     private volatile Snapshot snapshot;
 
@@ -79,6 +80,7 @@ public final class UpstreamPool {
      */
     public UpstreamPool(Upstream spec, Consumer<EndpointState> onRemoved, GatewayListener events) {
         this.name = spec.name();
+        this.spec = spec;
         this.required = spec.required();
         this.onRemoved = Objects.requireNonNull(onRemoved, "onRemoved");
         this.events = Objects.requireNonNull(events, "events");
@@ -91,6 +93,11 @@ public final class UpstreamPool {
 
     public String name() {
         return name;
+    }
+
+    /** The spec the upstream was built from (its resilience policies; its endpoints may have changed since). */
+    public Upstream spec() {
+        return spec;
     }
 
     /** Whether readiness depends on this upstream. */
