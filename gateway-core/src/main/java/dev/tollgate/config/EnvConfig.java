@@ -6,6 +6,7 @@ import dev.tollgate.upstream.Endpoint;
 import dev.tollgate.upstream.HashKey;
 import dev.tollgate.upstream.HealthCheck;
 import dev.tollgate.upstream.LoadBalancer;
+import dev.tollgate.resilience.CircuitBreakerPolicy;
 import dev.tollgate.upstream.Upstream;
 
 import java.time.Duration;
@@ -32,6 +33,8 @@ import java.util.Objects;
  *   <tr><td>ADMIN_PORT</td><td>unset</td><td>separate port for /health and /ready</td></tr>
  *   <tr><td>GATEWAY_DRAIN_TIMEOUT</td><td>30s</td><td>how long a stop waits for in-flight requests</td></tr>
  *   <tr><td>TRUSTED_PROXIES (or GATEWAY_TRUSTED_PROXIES)</td><td>unset</td><td>comma-separated CIDRs whose X-Forwarded-* are kept</td></tr>
+ *   <tr><td>CIRCUIT_BREAKER_THRESHOLD</td><td>5</td><td>consecutive failures that open the backend's circuit breaker</td></tr>
+ *   <tr><td>CIRCUIT_BREAKER_TIMEOUT</td><td>60s</td><td>how long the breaker stays open before a probe (Go-style duration)</td></tr>
  * </table>
  */
 public final class EnvConfig {
@@ -99,6 +102,11 @@ public final class EnvConfig {
         }
         String balancer = value("GATEWAY_LOAD_BALANCER");
         apply("GATEWAY_LOAD_BALANCER", () -> upstream.loadBalancer(loadBalancer(balancer == null ? "least-request" : balancer)));
+        CircuitBreakerPolicy.Builder breaker = CircuitBreakerPolicy.builder();
+        apply("CIRCUIT_BREAKER_THRESHOLD", () -> breaker.failureThreshold(integer("CIRCUIT_BREAKER_THRESHOLD",
+                CircuitBreakerPolicy.DEFAULT_FAILURE_THRESHOLD)));
+        apply("CIRCUIT_BREAKER_TIMEOUT", () -> breaker.openFor(duration("CIRCUIT_BREAKER_TIMEOUT", CircuitBreakerPolicy.DEFAULT_OPEN_FOR)));
+        upstream.circuitBreaker(breaker);
         apply("GATEWAY_BACKEND_TARGET", () -> b.upstream(upstream.build()));
         b.route(Route.prefix("/").id("default").to(BACKEND_UPSTREAM));
         return b;
