@@ -649,6 +649,7 @@ public final class ProxyEngine {
             }
             finished = true;
             cancelTimers();
+            releaseRetryPlace();
             Duration left = policy.breaker != null ? policy.breaker.remainingOpen() : Duration.ZERO;
             long seconds = Math.max(1, (left.toMillis() + 999) / 1000);
             ProblemResponder.send(exchange, policy.circuitOpenProblem, Map.of("Retry-After", Long.toString(seconds)));
