@@ -59,7 +59,7 @@ public final class RetryPolicy {
         this.maxReplayBodyBytes = b.maxReplayBodyBytes;
     }
 
-    /** 3 attempts, backoff 25..250 ms, statuses 502/503/504, idempotent methods only, budget 20% (min 3), 64 KiB replay buffer. */
+    /** 3 attempts, backoff 25..250 ms, statuses 502/503/504, idempotent methods only, budget 20% (min 10), 64 KiB replay buffer. */
     public static RetryPolicy ofDefaults() {
         return DEFAULTS;
     }
@@ -116,7 +116,11 @@ public final class RetryPolicy {
         return budgetPercent;
     }
 
-    /** Retries in flight always allowed per upstream, whatever the share. Default 3. */
+    /**
+     * Retries in flight always allowed per upstream, whatever the share. Default 10: a retry holds its
+     * place through its backoff, so with one bad endpoint of three at a few hundred requests a second a
+     * handful are in flight at once, and a minimum of 3 refused some of them.
+     */
     public int budgetMinimum() {
         return budgetMinimum;
     }
@@ -152,7 +156,7 @@ public final class RetryPolicy {
         private boolean retryNonIdempotent;
         private Duration retryAfterCap = Duration.ofSeconds(2);
         private int budgetPercent = 20;
-        private int budgetMinimum = 3;
+        private int budgetMinimum = 10;
         private long maxReplayBodyBytes = 64 * 1024;
 
         private Builder() {
@@ -223,7 +227,7 @@ public final class RetryPolicy {
 
         /**
          * The retry budget per upstream: retries in flight may be at most {@code percent} of its active
-         * requests, or {@code minimum}, whichever is larger. Default 20 %, minimum 3.
+         * requests, or {@code minimum}, whichever is larger. Default 20 %, minimum 10.
          */
         public Builder budget(int percent, int minimum) {
             if (percent < 0 || percent > 100) {
