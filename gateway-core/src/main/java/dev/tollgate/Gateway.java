@@ -6,6 +6,8 @@ import dev.tollgate.internal.BufferPool;
 import dev.tollgate.internal.Checks;
 import dev.tollgate.internal.Health;
 import dev.tollgate.internal.HealthGate;
+import dev.tollgate.resilience.Fallback;
+import dev.tollgate.resilience.RetryPolicy;
 import dev.tollgate.internal.InFlight;
 import dev.tollgate.internal.RequestGuard;
 import dev.tollgate.internal.RoutingHandler;
@@ -139,11 +141,16 @@ public final class Gateway implements AutoCloseable {
         for (Route r : b.uniqueIds()) {
             HttpHandler terminal = r.handler() != null ? r.handler()
                     : r.split() != null ? new SplitHandler(r.split(), r.split().sides().stream()
-                            .map(side -> HealthGate.wrap(pools.get(side.upstream()), engine.handlerFor(pools.get(side.upstream())), events))
+                            .map(side -> HealthGate.wrap(pools.get(side.upstream()),
+                                    engine.handlerFor(pools.get(side.upstream()), r, pools::get), events))
                             .toList())
-                    : HealthGate.wrap(pools.get(r.upstream()), engine.handlerFor(pools.get(r.upstream())), events);
+                    : HealthGate.wrap(pools.get(r.upstream()), engine.handlerFor(pools.get(r.upstream()), r, pools::get), events);
             if (r.mirror() != null) {
-                terminal = new MirrorHandler(terminal, r.mirror(), pools.get(r.mirror().upstream()), engine, events);
+                // bodies are mirrored up to the replay limit of the route (or of its upstream)
+                long limit = r.retry().map(RetryPolicy::maxReplayBodyBytes).orElseGet(() -> r.upstream() != null
+                        ? pools.get(r.upstream()).spec().retry().maxReplayBodyBytes() : RetryPolicy.ofDefaults().maxReplayBodyBytes());
+                terminal = new MirrorHandler(terminal, r.mirror(), pools.get(r.mirror().upstream()), engine,
+                        r.handler() == null, limit, events);
             }
             chains.put(r, Middleware.chain(r.middleware(), terminal));
             routes.add(r);
@@ -766,6 +773,16 @@ public final class Gateway implements AutoCloseable {
                 }
                 if (r.mirror() != null) {
                     checkUpstream(r, "mirror upstream", r.mirror().upstream(), byName);
+                }
+                if (r.fallback().isPresent()) {
+                    checkUpstream(r, "fallback upstream", r.fallback().get().upstream(), byName);
+                }
+            }
+            for (Upstream u : upstreams) {
+                String fallback = u.fallback().map(Fallback::upstream).orElse(null);
+                if (fallback != null && !byName.containsKey(fallback)) {
+                    throw new IllegalStateException("upstream '" + u.name() + "': fallback upstream '" + fallback
+                            + "' is not defined (known: " + String.join(", ", new TreeSet<>(byName.keySet())) + ")");
                 }
             }
             if (adminPort != null && adminPort != 0 && adminPort == port) {

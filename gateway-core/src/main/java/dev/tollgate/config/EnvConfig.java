@@ -6,6 +6,7 @@ import dev.tollgate.upstream.Endpoint;
 import dev.tollgate.upstream.HashKey;
 import dev.tollgate.upstream.HealthCheck;
 import dev.tollgate.upstream.LoadBalancer;
+import dev.tollgate.resilience.CircuitBreakerPolicy;
 import dev.tollgate.upstream.Upstream;
 
 import java.time.Duration;
@@ -41,6 +42,8 @@ import java.util.Objects;
  *       certificate and key presented to https targets that ask for one (mTLS)</td></tr>
  *   <tr><td>GATEWAY_HTTP2_CLEARTEXT</td><td>false</td><td>cleartext HTTP/2 (h2c upgrade and prior knowledge) on a
  *       port without TLS</td></tr>
+ *   <tr><td>CIRCUIT_BREAKER_THRESHOLD</td><td>5</td><td>consecutive failures that open the backend's circuit breaker</td></tr>
+ *   <tr><td>CIRCUIT_BREAKER_TIMEOUT</td><td>60s</td><td>how long the breaker stays open before a probe (Go-style duration)</td></tr>
  * </table>
  */
 public final class EnvConfig {
@@ -110,6 +113,11 @@ public final class EnvConfig {
         }
         String balancer = value("GATEWAY_LOAD_BALANCER");
         apply("GATEWAY_LOAD_BALANCER", () -> upstream.loadBalancer(loadBalancer(balancer == null ? "least-request" : balancer)));
+        CircuitBreakerPolicy.Builder breaker = CircuitBreakerPolicy.builder();
+        apply("CIRCUIT_BREAKER_THRESHOLD", () -> breaker.failureThreshold(integer("CIRCUIT_BREAKER_THRESHOLD",
+                CircuitBreakerPolicy.DEFAULT_FAILURE_THRESHOLD)));
+        apply("CIRCUIT_BREAKER_TIMEOUT", () -> breaker.openFor(duration("CIRCUIT_BREAKER_TIMEOUT", CircuitBreakerPolicy.DEFAULT_OPEN_FOR)));
+        upstream.circuitBreaker(breaker);
         apply("GATEWAY_BACKEND_TARGET", () -> b.upstream(upstream.build()));
         b.route(Route.prefix("/").id("default").to(BACKEND_UPSTREAM));
         return b;

@@ -30,6 +30,9 @@ public final class Problem {
     public static final Problem UNAVAILABLE = of(503, "unavailable", "Service unavailable");
     public static final Problem AUTH_UNAVAILABLE = of(503, "auth-unavailable", "Credentials cannot be verified right now");
     public static final Problem NO_HEALTHY_ENDPOINT = of(503, "no-healthy-endpoint", "No healthy endpoint of the upstream");
+    public static final Problem CIRCUIT_OPEN = of(503, "circuit-open", "The upstream's circuit breaker is open");
+    public static final Problem BULKHEAD_FULL = of(503, "bulkhead-full", "Too many requests in flight to the upstream");
+    public static final Problem DEADLINE_EXCEEDED = of(504, "deadline-exceeded", "The route's deadline passed");
     public static final Problem UPSTREAM_TIMEOUT = of(504, "upstream-timeout", "The upstream did not answer in time");
 
     private final int status;

@@ -73,7 +73,8 @@ public interface GatewayListener {
 
     /**
      * A route's mirror chose this request for a copy to {@code shadowUpstream}: {@code sent} is false
-     * when the copy was skipped because the mirror's concurrency cap was reached. The copy's own
+     * when the copy was skipped, because the mirror's concurrency cap was reached or the body was over
+     * the mirror's limit (the route's replay buffer). The copy's own
      * outcome never reaches the client and is not reported. On the request's thread. (A canary split's
      * choice needs no event: it rides on the exchange as {@code SplitDecision}, readable at
      * {@link #requestCompleted}.)

@@ -2,16 +2,21 @@ package dev.tollgate.route;
 
 import dev.tollgate.internal.Cookies;
 import dev.tollgate.middleware.Middleware;
+import dev.tollgate.resilience.CircuitBreakerPolicy;
+import dev.tollgate.resilience.Fallback;
+import dev.tollgate.resilience.RetryPolicy;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HttpString;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -51,6 +56,11 @@ public final class Route {
     private final Split split;
     private final Mirror mirror;
     private final HttpHandler handler;
+    private final RetryPolicy retry;
+    private final CircuitBreakerPolicy circuitBreaker;
+    private final Fallback fallback;
+    private final Duration perTryTimeout;
+    private final Duration deadline;
 
     private Route(Builder b) {
         this.template = b.template;
@@ -69,6 +79,11 @@ public final class Route {
         this.split = b.split;
         this.mirror = b.mirror;
         this.handler = b.handler;
+        this.retry = b.retry;
+        this.circuitBreaker = b.circuitBreaker;
+        this.fallback = b.fallback;
+        this.perTryTimeout = b.perTryTimeout;
+        this.deadline = b.deadline;
     }
 
     private Route(Route r, String id) {
@@ -88,6 +103,11 @@ public final class Route {
         this.split = r.split;
         this.mirror = r.mirror;
         this.handler = r.handler;
+        this.retry = r.retry;
+        this.circuitBreaker = r.circuitBreaker;
+        this.fallback = r.fallback;
+        this.perTryTimeout = r.perTryTimeout;
+        this.deadline = r.deadline;
     }
 
     /**
@@ -195,6 +215,34 @@ public final class Route {
         return handler;
     }
 
+    /** The route's retry policy in place of its upstream's, if set. */
+    public Optional<RetryPolicy> retry() {
+        return Optional.ofNullable(retry);
+    }
+
+    /**
+     * The route's own breaker policy, if set: the route then gets a breaker of its own for each of its
+     * upstreams instead of sharing the upstream's.
+     */
+    public Optional<CircuitBreakerPolicy> circuitBreaker() {
+        return Optional.ofNullable(circuitBreaker);
+    }
+
+    /** The route's fallback in place of its upstream's, if set. */
+    public Optional<Fallback> fallback() {
+        return Optional.ofNullable(fallback);
+    }
+
+    /** The timeout of each attempt (until the response headers), if set; else the proxy's response timeout. */
+    public Optional<Duration> perTryTimeout() {
+        return Optional.ofNullable(perTryTimeout);
+    }
+
+    /** The overall deadline (all attempts and backoffs, until the response headers), if set. Default: none. */
+    public Optional<Duration> deadline() {
+        return Optional.ofNullable(deadline);
+    }
+
     /** Whether the non-method predicates (host, header, query, cookie, custom) accept the exchange. */
     public boolean predicatesMatch(HttpServerExchange exchange) {
         for (Predicate p : predicates) {
@@ -259,6 +307,11 @@ public final class Route {
         private Split split;
         private Mirror mirror;
         private HttpHandler handler;
+        private RetryPolicy retry;
+        private CircuitBreakerPolicy circuitBreaker;
+        private Fallback fallback;
+        private Duration perTryTimeout;
+        private Duration deadline;
 
         private Builder(String template) {
             Objects.requireNonNull(template, "template");
@@ -602,6 +655,54 @@ public final class Route {
         public Builder handler(HttpHandler handler) {
             this.handler = Objects.requireNonNull(handler, "handler");
             return this;
+        }
+
+        /** Retries for this route in place of its upstream's policy (e.g. to opt POST in). */
+        public Builder retry(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** Like {@link #retry(RetryPolicy)}. */
+        public Builder retry(RetryPolicy.Builder retry) {
+            return retry(retry.build());
+        }
+
+        /** A breaker of the route's own (per upstream it goes to) in place of the upstream's shared one. */
+        public Builder circuitBreaker(CircuitBreakerPolicy policy) {
+            this.circuitBreaker = Objects.requireNonNull(policy, "circuitBreaker");
+            return this;
+        }
+
+        /** Like {@link #circuitBreaker(CircuitBreakerPolicy)}. */
+        public Builder circuitBreaker(CircuitBreakerPolicy.Builder policy) {
+            return circuitBreaker(policy.build());
+        }
+
+        /** What requests get when the breaker is open or all attempts failed, in place of the upstream's. */
+        public Builder fallback(Fallback fallback) {
+            this.fallback = Objects.requireNonNull(fallback, "fallback");
+            return this;
+        }
+
+        /** The timeout of each attempt, until the response headers. Default: the proxy's response timeout (30 s). */
+        public Builder perTryTimeout(Duration timeout) {
+            this.perTryTimeout = positive("route.perTryTimeout", timeout);
+            return this;
+        }
+
+        /** The overall deadline of all attempts and backoffs, until the response headers; then 504. Default: none. */
+        public Builder deadline(Duration deadline) {
+            this.deadline = positive("route.deadline", deadline);
+            return this;
+        }
+
+        private static Duration positive(String what, Duration d) {
+            Objects.requireNonNull(d, what);
+            if (d.toMillis() < 1) {
+                throw new IllegalArgumentException(what + ": " + d + " (expected: >= 1ms)");
+            }
+            return d;
         }
 
         /**

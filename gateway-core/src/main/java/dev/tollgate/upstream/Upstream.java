@@ -1,6 +1,10 @@
 package dev.tollgate.upstream;
 
 import dev.tollgate.tls.UpstreamTls;
+import dev.tollgate.resilience.Bulkhead;
+import dev.tollgate.resilience.CircuitBreakerPolicy;
+import dev.tollgate.resilience.Fallback;
+import dev.tollgate.resilience.RetryPolicy;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -23,6 +27,11 @@ public final class Upstream {
     private final OutlierDetection outlierDetection;
     private final NoneHealthy whenNoneHealthy;
     private final UpstreamTls tls;
+    private final CircuitBreakerPolicy circuitBreaker;
+    private final CircuitBreakerPolicy endpointCircuitBreaker;
+    private final RetryPolicy retry;
+    private final Bulkhead bulkhead;
+    private final Fallback fallback;
 
     private Upstream(Builder b) {
         this.name = b.name;
@@ -33,6 +42,11 @@ public final class Upstream {
         this.outlierDetection = b.outlierDetection;
         this.whenNoneHealthy = b.whenNoneHealthy;
         this.tls = b.tls;
+        this.circuitBreaker = b.circuitBreaker;
+        this.endpointCircuitBreaker = b.endpointCircuitBreaker;
+        this.retry = b.retry;
+        this.bulkhead = b.bulkhead;
+        this.fallback = b.fallback;
     }
 
     /**
@@ -88,6 +102,31 @@ public final class Upstream {
      */
     public Optional<UpstreamTls> tls() {
         return Optional.ofNullable(tls);
+        }
+
+    /** The breaker of the whole upstream. Default {@link CircuitBreakerPolicy#ofDefaults()}. */
+    public CircuitBreakerPolicy circuitBreaker() {
+        return circuitBreaker;
+    }
+
+    /** The breaker each endpoint gets. Default {@link CircuitBreakerPolicy#disabled()} (outlier detection ejects endpoints). */
+    public CircuitBreakerPolicy endpointCircuitBreaker() {
+        return endpointCircuitBreaker;
+    }
+
+    /** Retries of requests to this upstream. Default {@link RetryPolicy#ofDefaults()}. */
+    public RetryPolicy retry() {
+        return retry;
+    }
+
+    /** The cap on requests in flight, if any. Default: none. */
+    public Optional<Bulkhead> bulkhead() {
+        return Optional.ofNullable(bulkhead);
+    }
+
+    /** What requests get when the breaker is open or all attempts failed, if anything. Default: none (problem+json). */
+    public Optional<Fallback> fallback() {
+        return Optional.ofNullable(fallback);
     }
 
     @Override
@@ -105,6 +144,11 @@ public final class Upstream {
         private OutlierDetection outlierDetection = OutlierDetection.ofDefaults();
         private NoneHealthy whenNoneHealthy = NoneHealthy.PANIC;
         private UpstreamTls tls;
+        private CircuitBreakerPolicy circuitBreaker = CircuitBreakerPolicy.ofDefaults();
+        private CircuitBreakerPolicy endpointCircuitBreaker = CircuitBreakerPolicy.disabled();
+        private RetryPolicy retry = RetryPolicy.ofDefaults();
+        private Bulkhead bulkhead;
+        private Fallback fallback;
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -184,6 +228,54 @@ public final class Upstream {
         /** Like {@link #tls(UpstreamTls)}. */
         public Builder tls(UpstreamTls.Builder tls) {
             return tls(tls.build());
+        }
+
+        /** The breaker of the whole upstream. Default {@link CircuitBreakerPolicy#ofDefaults()}. */
+        public Builder circuitBreaker(CircuitBreakerPolicy policy) {
+            this.circuitBreaker = Objects.requireNonNull(policy, "circuitBreaker");
+            return this;
+        }
+
+        /** Like {@link #circuitBreaker(CircuitBreakerPolicy)}. */
+        public Builder circuitBreaker(CircuitBreakerPolicy.Builder policy) {
+            return circuitBreaker(policy.build());
+        }
+
+        /**
+         * A breaker per endpoint: an endpoint whose breaker is open is skipped by the attempts (and gets
+         * only the half-open probes later). Default {@link CircuitBreakerPolicy#disabled()}.
+         */
+        public Builder endpointCircuitBreaker(CircuitBreakerPolicy policy) {
+            this.endpointCircuitBreaker = Objects.requireNonNull(policy, "endpointCircuitBreaker");
+            return this;
+        }
+
+        /** Like {@link #endpointCircuitBreaker(CircuitBreakerPolicy)}. */
+        public Builder endpointCircuitBreaker(CircuitBreakerPolicy.Builder policy) {
+            return endpointCircuitBreaker(policy.build());
+        }
+
+        /** Retries of requests to this upstream. Default {@link RetryPolicy#ofDefaults()}. */
+        public Builder retry(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** Like {@link #retry(RetryPolicy)}. */
+        public Builder retry(RetryPolicy.Builder retry) {
+            return retry(retry.build());
+        }
+
+        /** Caps the requests in flight to this upstream. Default: no cap. */
+        public Builder bulkhead(Bulkhead bulkhead) {
+            this.bulkhead = Objects.requireNonNull(bulkhead, "bulkhead");
+            return this;
+        }
+
+        /** What requests get when the breaker is open or all attempts failed. Default: a problem response. */
+        public Builder fallback(Fallback fallback) {
+            this.fallback = Objects.requireNonNull(fallback, "fallback");
+            return this;
         }
 
         /**

@@ -47,6 +47,7 @@ public final class UpstreamPool {
     private final GatewayListener events;
     private final ClientSsl ssl;
     private final dev.tollgate.tls.UpstreamTls tls;
+    private final Upstream spec;
     // replaced as a whole; readers on IO threads take one snapshot per request
     private volatile Snapshot snapshot;
 
@@ -82,6 +83,7 @@ public final class UpstreamPool {
      */
     public UpstreamPool(Upstream spec, Consumer<EndpointState> onRemoved, GatewayListener events) {
         this.name = spec.name();
+        this.spec = spec;
         this.required = spec.required();
         this.onRemoved = Objects.requireNonNull(onRemoved, "onRemoved");
         this.events = Objects.requireNonNull(events, "events");
@@ -104,6 +106,11 @@ public final class UpstreamPool {
             ssl.get();
         }
         return new EndpointState(e, ssl);
+    }
+
+    /** The spec the upstream was built from (its resilience policies; its endpoints may have changed since). */
+    public Upstream spec() {
+        return spec;
     }
 
     /** Whether readiness depends on this upstream. */

@@ -217,4 +217,40 @@ class EnvConfigTest {
                 Map.entry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"), Map.entry("OTEL_SERVICE_NAME", "edge"));
         assertThat(config.withPrefix("NOPE_")).isEmpty();
     }
+
+    @Test
+    void circuitBreakerDefaultsAreFiveFailuresAndSixtySeconds() {
+        Gateway gateway = EnvConfig.of(Map.of()).toBuilder().build();
+        var policy = gateway.upstream("backend").spec().circuitBreaker();
+        assertThat(policy.enabled()).isTrue();
+        assertThat(policy.failureThreshold()).isEqualTo(5);
+        assertThat(policy.openFor()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void circuitBreakerVariablesSetThresholdAndOpenTime() {
+        Gateway gateway = EnvConfig.of(Map.of("CIRCUIT_BREAKER_THRESHOLD", "3", "CIRCUIT_BREAKER_TIMEOUT", "1m30s"))
+                .toBuilder().build();
+        var policy = gateway.upstream("backend").spec().circuitBreaker();
+        assertThat(policy.failureThreshold()).isEqualTo(3);
+        assertThat(policy.openFor()).isEqualTo(Duration.ofSeconds(90));
+        assertThat(EnvConfig.of(Map.of("CIRCUIT_BREAKER_TIMEOUT", "500ms")).toBuilder().build()
+                .upstream("backend").spec().circuitBreaker().openFor()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void badCircuitBreakerValuesNameTheVariable() {
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("CIRCUIT_BREAKER_THRESHOLD", "five")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("CIRCUIT_BREAKER_THRESHOLD: 'five' is not a whole number");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("CIRCUIT_BREAKER_THRESHOLD", "0")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("CIRCUIT_BREAKER_THRESHOLD='0': circuitBreaker.failureThreshold: 0 (expected: >= 1)");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("CIRCUIT_BREAKER_TIMEOUT", "soon")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("CIRCUIT_BREAKER_TIMEOUT: 'soon'");
+        assertThatThrownBy(() -> EnvConfig.of(Map.of("CIRCUIT_BREAKER_TIMEOUT", "0s")).toBuilder())
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("CIRCUIT_BREAKER_TIMEOUT='0s': circuitBreaker.openFor: PT0S (expected: >= 1ms)");
+    }
 }

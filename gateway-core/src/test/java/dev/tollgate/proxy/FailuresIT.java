@@ -1,6 +1,9 @@
 package dev.tollgate.proxy;
 
 import dev.tollgate.Gateway;
+import dev.tollgate.resilience.RetryPolicy;
+import dev.tollgate.route.Route;
+import dev.tollgate.upstream.Upstream;
 import dev.tollgate.testing.Await;
 import dev.tollgate.testing.FaultProxy;
 import dev.tollgate.testing.StaleBackend;
@@ -90,7 +93,12 @@ class FailuresIT {
     @Test
     void slowUpstreamIs504AndItsConnectionIsNotReused() throws Exception {
         FaultProxy fault = track(FaultProxy.start(backend.port()));
-        Gateway gateway = gateway(fault.uri(), ProxyOptions.builder().responseTimeout(Duration.ofMillis(500)));
+        // one attempt: a retry after the timeout would open a second connection
+        Gateway gateway = track(Gateway.builder().host("127.0.0.1").port(0)
+                .upstream(Upstream.builder("b").endpoint(fault.uri()).retry(RetryPolicy.none()))
+                .route(Route.prefix("/").to("b"))
+                .proxy(ProxyOptions.builder().responseTimeout(Duration.ofMillis(500)))
+                .build().start());
         long start = System.nanoTime();
         HttpResponse<String> r = send(get(gateway, "/delay/3000"));
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);

@@ -79,25 +79,100 @@ class MirrorIT {
         }
         shadow.awaitRequestCount(20, Duration.ofSeconds(5));
         assertThat(primary.requestCount()).isEqualTo(20);
-        RecordedRequest copy = shadow.lastRequest();
+        // copies travel independently, so they may arrive in any order
+        assertThat(shadow.requests()).extracting(RecordedRequest::uri).contains("/orders/0?q=0", "/orders/19?q=19");
+        RecordedRequest copy = shadow.requests().stream().filter(c -> c.uri().equals("/orders/19?q=19")).findFirst().orElseThrow();
         assertThat(copy.method()).isEqualTo("GET");
-        assertThat(copy.uri()).isEqualTo("/orders/19?q=19");
         assertThat(copy.header("X-Mirrored")).isEqualTo("true");
         assertThat(copy.header("X-Forwarded-For")).isEqualTo("127.0.0.1");
         assertThat(primary.lastRequest().header("X-Mirrored")).isNull();
     }
 
+    /** A shadow that keeps every body it receives, byte for byte. */
+    private final java.util.Queue<byte[]> shadowBodies = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private TestBackend capturingShadow() {
+        return TestBackend.start("shadow", ex -> ex.getRequestReceiver().receiveFullBytes((e, bytes) -> {
+            shadowBodies.add(bytes);
+            e.setStatusCode(204);
+            e.endExchange();
+        }));
+    }
+
+    private HttpResponse<String> post(String path, HttpRequest.BodyPublisher body) throws Exception {
+        return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path))
+                .POST(body).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static byte[] pattern(int n) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = TestBackend.patternByte(i);
+        }
+        return b;
+    }
+
     @Test
-    void requestsWithABodyAreNotMirroredInThisRound() throws Exception {
-        shadow = TestBackend.start("shadow");
+    void aBodyIsCopiedExactlyWithTheRequest() throws Exception {
+        shadow = capturingShadow();
         start(shadow.uri(), Mirror.to("shadow"));
-        HttpResponse<String> posted = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/p"))
-                .POST(HttpRequest.BodyPublishers.ofString("hello")).build(), HttpResponse.BodyHandlers.ofString());
+        byte[] body = pattern(40_000);
+        HttpResponse<String> posted = post("/p", HttpRequest.BodyPublishers.ofByteArray(body));
         assertThat(posted.statusCode()).isEqualTo(200);
-        assertThat(posted.body()).contains("\"bodyBytes\":5");
+        assertThat(posted.body()).contains("\"bodyBytes\":40000");
+        Await.until(() -> shadowBodies.size() == 1, "the copy to arrive");
+        assertThat(shadowBodies.peek()).isEqualTo(body);
+        assertThat(shadow.lastRequest().method()).isEqualTo("POST");
+        assertThat(shadow.lastRequest().header("Content-Length")).isEqualTo("40000");
+        assertThat(shadow.lastRequest().header("X-Mirrored")).isEqualTo("true");
+    }
+
+    @Test
+    void aChunkedBodyWithinTheLimitIsCopiedExactly() throws Exception {
+        shadow = capturingShadow();
+        start(shadow.uri(), Mirror.to("shadow"));
+        byte[] body = pattern(20_000);
+        // an input stream publisher has no length: the client sends it chunked
+        HttpResponse<String> posted = post("/c", HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+        assertThat(posted.statusCode()).isEqualTo(200);
+        assertThat(posted.body()).contains("\"bodyBytes\":20000");
+        assertThat(primary.lastRequest().header("Transfer-Encoding")).isNull();
+        Await.until(() -> shadowBodies.size() == 1, "the copy to arrive");
+        assertThat(shadowBodies.peek()).isEqualTo(body);
+    }
+
+    @Test
+    void aBodyOverTheLimitStreamsToThePrimaryAndIsNotCopied() throws Exception {
+        shadow = capturingShadow();
+        start(shadow.uri(), Mirror.to("shadow"));
+        int size = 3 * 1024 * 1024;
+        HttpResponse<String> fixed = post("/big", HttpRequest.BodyPublishers.ofByteArray(pattern(size)));
+        assertThat(fixed.statusCode()).isEqualTo(200);
+        assertThat(fixed.body()).contains("\"bodyBytes\":" + size);
+        // chunked and over the limit: the kept prefix and the rest reach the primary in full
+        HttpResponse<String> chunked = post("/big-chunked",
+                HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(pattern(size))));
+        assertThat(chunked.statusCode()).isEqualTo(200);
+        assertThat(chunked.body()).contains("\"bodyBytes\":" + size);
         get("/after");
-        shadow.awaitRequestCount(1, Duration.ofSeconds(5));
+        Await.until(() -> shadowBodies.size() == 1, "the GET's copy to arrive");
         assertThat(shadow.requests()).extracting(RecordedRequest::path).containsExactly("/after");
+    }
+
+    @Test
+    void aHungShadowNeverDelaysAPostToThePrimary() throws Exception {
+        shadow = TestBackend.start("shadow");
+        fault = FaultProxy.start(shadow.port()).mode(FaultProxy.Mode.BLACKHOLE);
+        start(fault.uri(), Mirror.to("shadow").maxConcurrent(8));
+        for (int i = 0; i < 30; i++) {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/w/" + i))
+                    .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString("payload-" + i)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("\"bodyBytes\":" + ("payload-" + i).length());
+        }
+        assertThat(primary.requestCount()).isEqualTo(30);
+        assertThat(shadow.requestCount()).isZero();
     }
 
     @Test

@@ -46,7 +46,23 @@ import org.xnio.channels.Channels;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
 
+import dev.tollgate.resilience.CircuitBreakerPolicy;
+import dev.tollgate.resilience.Fallback;
+import dev.tollgate.resilience.RetryPolicy;
+import dev.tollgate.resilience.internal.Breaker;
+import dev.tollgate.resilience.internal.BulkheadGate;
+import dev.tollgate.route.Route;
+import dev.tollgate.upstream.Upstream;
+import io.undertow.server.Connectors;
+import org.xnio.XnioExecutor;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.Set;
@@ -73,6 +89,12 @@ public final class ProxyEngine {
     private static final Set<HttpString> IDEMPOTENT = Set.of(Methods.GET, Methods.HEAD, Methods.OPTIONS, Methods.TRACE,
             Methods.PUT, Methods.DELETE);
 
+    /** The header that makes a non-idempotent request retryable (draft-ietf-httpapi-idempotency-key-header). */
+    static final HttpString IDEMPOTENCY_KEY = HttpString.tryFromString("Idempotency-Key");
+
+    /** Picks tried to find another endpoint for a retry, or one whose own breaker is not open. */
+    private static final int MAX_PICKS = 4;
+
     /** How often a request may move on from endpoints removed under it. */
     private static final int MAX_REPICKS = 3;
 
@@ -83,6 +105,8 @@ public final class ProxyEngine {
     private final GatewayListener events;
     private final ConnectionPool.Settings poolSettings;
     private final String viaValue;
+    /** The guards of each upstream (breaker, budget, bulkhead), shared by every route to it. */
+    private final Map<String, CallPolicy.Guards> guards = new ConcurrentHashMap<>();
 
     public ProxyEngine(ProxyOptions options, GatewayListener events, ByteBufferPool bufferPool) {
         this.options = options;
@@ -93,14 +117,69 @@ public final class ProxyEngine {
         this.viaValue = options.via().isEmpty() ? null : "1.1 " + options.via();
     }
 
-    /** The terminal handler of routes that go to {@code upstream}. */
+    /** The terminal handler of calls to {@code upstream} with its own policies (no route overrides). */
     public HttpHandler handlerFor(UpstreamPool upstream) {
+        return handlerFor(upstream, null, name -> null);
+    }
+
+    /**
+     * The terminal handler of {@code route}'s calls to {@code upstream}: the upstream's breaker, retries,
+     * bulkhead and fallback, with the route's overrides. Called while the gateway is built.
+     *
+     * @param route null for no overrides
+     * @param pools finds the upstream of an upstream fallback by name
+     */
+    public HttpHandler handlerFor(UpstreamPool upstream, Route route, Function<String, UpstreamPool> pools) {
+        CallPolicy policy = policy(upstream, route, pools, true);
         return exchange -> {
             XnioIoThread io = exchange.getIoThread();
             // the call runs once the handler chain has returned, always on the exchange's IO thread
             exchange.dispatch(exchange.isInIoThread() ? SameThreadExecutor.INSTANCE : io,
-                    () -> new Call(exchange, upstream).start());
+                    () -> new Call(exchange, policy).start());
         };
+    }
+
+    private CallPolicy policy(UpstreamPool upstream, Route route, Function<String, UpstreamPool> pools, boolean withFallback) {
+        Upstream spec = upstream.spec();
+        CallPolicy.Guards g = guards.computeIfAbsent(upstream.name(), n -> new CallPolicy.Guards(
+                spec.circuitBreaker().enabled() ? new Breaker(spec.circuitBreaker(), n, null, events) : null,
+                spec.endpointCircuitBreaker().enabled()
+                        ? new CallPolicy.EndpointBreakers(e -> new Breaker(spec.endpointCircuitBreaker(), n, e, events)) : null,
+                spec.bulkhead().map(BulkheadGate::new).orElse(null)));
+        Breaker breaker = g.breaker;
+        RetryPolicy retry = spec.retry();
+        Fallback fallback = spec.fallback().orElse(null);
+        long perTry = options.responseTimeout().toNanos();
+        long deadline = 0;
+        if (route != null) {
+            if (route.circuitBreaker().isPresent()) {
+                CircuitBreakerPolicy own = route.circuitBreaker().get();
+                breaker = own.enabled() ? new Breaker(own, upstream.name(), null, events) : null;
+            }
+            retry = route.retry().orElse(retry);
+            fallback = route.fallback().orElse(fallback);
+            perTry = route.perTryTimeout().map(Duration::toNanos).orElse(perTry);
+            deadline = route.deadline().map(Duration::toNanos).orElse(0L);
+        }
+        if (!withFallback) {
+            fallback = null;
+        }
+        CallPolicy fallbackPolicy = null;
+        if (fallback != null && fallback.kind() == Fallback.Kind.UPSTREAM) {
+            UpstreamPool other = pools.apply(fallback.upstream());
+            if (other == null) {
+                throw new IllegalStateException("upstream '" + upstream.name() + "': fallback upstream '" + fallback.upstream()
+                        + "' is not defined");
+            }
+            fallbackPolicy = policy(other, null, pools, false);
+        }
+        return new CallPolicy(upstream, g, breaker, retry, fallback, fallbackPolicy, perTry, deadline);
+    }
+
+    /** The breaker of the whole upstream, or null when it has none; for tests and diagnostics. */
+    public Breaker breaker(String upstream) {
+        CallPolicy.Guards g = guards.get(upstream);
+        return g == null ? null : g.breaker;
     }
 
     /** The marker every mirrored copy carries, so a shadow can tell copies from real traffic. */
@@ -116,6 +195,16 @@ public final class ProxyEngine {
      * @param exchange a request without a body
      */
     public void mirror(HttpServerExchange exchange, UpstreamPool shadow, Runnable done) {
+        mirror(exchange, shadow, done, null);
+    }
+
+    /**
+     * Like {@link #mirror(HttpServerExchange, UpstreamPool, Runnable)}, with the request's whole body
+     * (kept for replay) sent with the copy.
+     *
+     * @param body the body, or null for none; read from its position, never changed
+     */
+    void mirror(HttpServerExchange exchange, UpstreamPool shadow, Runnable done, ByteBuffer body) {
         EndpointState target = shadow.pick(exchange);
         if (target == null) {
             done.run();
@@ -123,8 +212,13 @@ public final class ProxyEngine {
         }
         ClientRequest request = buildRequest(exchange, target.endpoint(), false);
         request.getRequestHeaders().remove(Headers.TRANSFER_ENCODING);
+        if (body != null) {
+            request.getRequestHeaders().put(Headers.CONTENT_LENGTH, body.remaining());
+        } else {
+            request.getRequestHeaders().remove(Headers.CONTENT_LENGTH);
+        }
         request.getRequestHeaders().put(X_MIRRORED, "true");
-        MirrorCall call = new MirrorCall(target, exchange.getIoThread(), request, done);
+        MirrorCall call = new MirrorCall(target, exchange.getIoThread(), request, body == null ? null : body.duplicate(), done);
         if (exchange.isInIoThread()) {
             call.start();
         } else {
@@ -137,16 +231,18 @@ public final class ProxyEngine {
         private final EndpointState endpoint;
         private final ConnectionPool pool;
         private final ClientRequest request;
+        private final ByteBuffer body;
         private final Runnable done;
         private ClientConnection connection;
         private Deadlines.Entry timer;
         private boolean requestSent;
         private boolean finished;
 
-        MirrorCall(EndpointState endpoint, XnioIoThread io, ClientRequest request, Runnable done) {
+        MirrorCall(EndpointState endpoint, XnioIoThread io, ClientRequest request, ByteBuffer body, Runnable done) {
             this.endpoint = endpoint;
             this.pool = endpoint.pool(io, poolSettings);
             this.request = request;
+            this.body = body;
             this.done = done;
         }
 
@@ -210,6 +306,17 @@ public final class ProxyEngine {
                 }
             });
             StreamSinkChannel sink = result.getRequestChannel();
+            if (body != null) {
+                RequestBody.write(sink, body, () -> endRequest(sink), e -> finish(false));
+            } else {
+                endRequest(sink);
+            }
+        }
+
+        private void endRequest(StreamSinkChannel sink) {
+            if (finished) {
+                return;
+            }
             try {
                 sink.shutdownWrites();
                 requestSent = true;
@@ -289,89 +396,323 @@ public final class ProxyEngine {
         }
     }
 
-    /** One proxied request: possibly several connection attempts, one relayed response. */
+    /**
+     * One proxied request: possibly several attempts (retries, a dead pooled connection, endpoints
+     * removed under it), one relayed response, a fallback or a problem. IO thread of the exchange.
+     */
     private final class Call implements ConnectionPool.Waiter, ExchangeCompletionListener {
         private final HttpServerExchange exchange;
+        private final CallPolicy policy;
         private final UpstreamPool upstream;
-        private final long started = System.nanoTime();
         private EndpointState endpoint;
         private ConnectionPool pool;
         private ClientConnection connection;
         private boolean reused;
+        /** The attempt's number in events; moves on before a failed attempt's connection is closed. */
         private int attempt;
+        /** Attempts counted against the retry policy's maximum. */
+        private int tries;
+        private int staleRetries;
+        private int repicks;
         private long attemptStarted;
+        private boolean attemptActive;
         private Deadlines.Entry responseTimer;
+        private Deadlines.Entry deadlineTimer;
+        private XnioExecutor.Key backoffTimer;
+        private XnioExecutor.Key queueTimer;
+        private long deadlineAt;
         private boolean responseStarted;
         private boolean requestSent;
         private boolean responseDone;
         private boolean finished;
         private boolean connectionBroken;
-        private int repicks;
-        /** Whether a dead reused connection may take the request again: no body, and an idempotent method. */
-        private boolean replayable;
+        /** Whether the method may be sent again after it may have reached the upstream. */
+        private boolean methodRetryable;
+        /** The body kept for replay, or null. */
+        private RequestBody body;
+        /** Whether the client's body was streamed (not kept): then the request cannot be sent again. */
+        private boolean bodyStreamed;
+        private int permit;
+        private Breaker endpointBreaker;
+        private int endpointPermit;
+        private boolean endpointDenied;
+        private boolean retryHeld;
+        private boolean counted;
+        private boolean bulkheadEntered;
 
-        Call(HttpServerExchange exchange, UpstreamPool upstream) {
+        Call(HttpServerExchange exchange, CallPolicy policy) {
             this.exchange = exchange;
-            this.upstream = upstream;
+            this.policy = policy;
+            this.upstream = policy.upstream;
         }
 
         void start() {
-            endpoint = upstream.pick(exchange);
-            if (endpoint == null) {
-                events.attemptCompleted(exchange, upstream.name(), null, 1, AttemptOutcome.NO_ENDPOINT, 0, 0);
+            exchange.addExchangeCompleteListener(this);
+            policy.guards.budget.requestStarted();
+            counted = true;
+            BulkheadGate gate = policy.guards.bulkhead;
+            if (gate != null) {
+                switch (gate.enter(this::queued)) {
+                    case ENTERED -> bulkheadEntered = true;
+                    case QUEUED -> {
+                        return;
+                    }
+                    case REJECTED -> {
+                        rejectBulkhead();
+                        return;
+                    }
+                }
+            }
+            proceed();
+        }
+
+        /** Queued in the bulkhead: resumed on this IO thread, or refused when the wait is over. */
+        private BulkheadGate.Waiter queued() {
+            XnioIoThread io = exchange.getIoThread();
+            BulkheadGate.Waiter waiter = new BulkheadGate.Waiter() {
+                @Override
+                protected void resume() {
+                    io.execute(Call.this::leaveQueue);
+                }
+            };
+            queueTimer = io.executeAfter(() -> {
+                queueTimer = null;
+                if (waiter.claim()) {
+                    policy.guards.bulkhead.abandoned();
+                    rejectBulkhead();
+                }
+            }, policy.guards.bulkhead.spec().maxWait().toMillis(), TimeUnit.MILLISECONDS);
+            return waiter;
+        }
+
+        private void leaveQueue() {
+            if (queueTimer != null) {
+                queueTimer.remove();
+                queueTimer = null;
+            }
+            if (finished || exchange.isComplete()) {
+                // the client left while queued: its completion did not hold the place, so give it back here
+                policy.guards.bulkhead.exit();
+                return;
+            }
+            bulkheadEntered = true;
+            proceed();
+        }
+
+        private void rejectBulkhead() {
+            if (finished || exchange.isComplete()) {
+                return;
+            }
+            finished = true;
+            ProblemResponder.send(exchange, policy.bulkheadProblem, policy.bulkheadHeaders);
+        }
+
+        private void proceed() {
+            if (policy.deadlineNanos > 0) {
+                deadlineAt = System.nanoTime() + policy.deadlineNanos;
+                deadlineTimer = policy.deadlines(exchange.getIoThread()).add(this::onDeadline);
+            }
+            RetryPolicy retry = policy.retry;
+            HttpString method = exchange.getRequestMethod();
+            methodRetryable = (method != null && IDEMPOTENT.contains(method)) || retry.retryNonIdempotent()
+                    || exchange.getRequestHeaders().contains(IDEMPOTENCY_KEY);
+            body = exchange.getAttachment(RequestBody.KEY);
+            if (body == null && !exchange.isRequestComplete() && wantsReplay()
+                    && RequestBody.fits(exchange, retry.maxReplayBodyBytes())) {
+                RequestBody.read(exchange, retry.maxReplayBodyBytes(), new RequestBody.Callback() {
+                    @Override
+                    public void done(RequestBody b) {
+                        body = b;
+                        firstAttempt();
+                    }
+
+                    @Override
+                    public void failed(IOException e) {
+                        onClientBodyFailure(e);
+                    }
+                });
+                return;
+            }
+            firstAttempt();
+        }
+
+        /** A body is worth keeping when a retry of this method, or a fallback upstream, could send it again. */
+        private boolean wantsReplay() {
+            return (methodRetryable && policy.retry.maxAttempts() > 1)
+                    || (policy.fallback != null && policy.fallback.kind() == Fallback.Kind.UPSTREAM);
+        }
+
+        private void firstAttempt() {
+            if (finished) {
+                return;
+            }
+            attempt = 1;
+            beginAttempt(true);
+        }
+
+        /** Starts attempt number {@link #attempt}: a breaker permit, an endpoint (another one on a retry), a connection. */
+        private void beginAttempt(boolean counts) {
+            backoffTimer = null;
+            if (finished) {
+                return;
+            }
+            if (!wanted()) {
+                finished = true;
+                releaseRetryPlace();
+                return;
+            }
+            if (counts) {
+                tries++;
+            }
+            Breaker breaker = policy.breaker;
+            if (breaker != null) {
+                permit = breaker.tryAcquire();
+                if (permit == Breaker.DENIED) {
+                    circuitOpen();
+                    return;
+                }
+            }
+            EndpointState next = pickEndpoint();
+            if (next == null) {
+                recordBreakers(AttemptOutcome.NO_ENDPOINT, 0);
+                releaseRetryPlace();
+                if (endpointDenied) {
+                    circuitOpen();
+                    return;
+                }
+                events.attemptCompleted(exchange, upstream.name(), null, attempt, AttemptOutcome.NO_ENDPOINT, 0, 0);
+                finished = true;
+                cancelTimers();
                 // the last endpoint may have turned unavailable after the health gate let the request in
                 ProblemResponder.send(exchange, upstream.noneAvailable()
                         ? Problem.NO_HEALTHY_ENDPOINT.withDetail("no endpoint of upstream '" + upstream.name() + "' is healthy")
                         : Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' has no endpoints"));
                 return;
             }
-            endpoint.inFlight().incrementAndGet();
-            exchange.addExchangeCompleteListener(this);
-            pool = endpoint.pool(exchange.getIoThread(), poolSettings);
-            // decided before the first attempt: once a body has been streamed the request is complete too,
-            // yet that body is gone and cannot be sent again
-            replayable = exchange.isRequestComplete() && exchange.getRequestMethod() != null
-                    && IDEMPOTENT.contains(exchange.getRequestMethod());
-            beginAttempt();
+            moveTo(next);
+            startAttempt();
         }
 
         /**
-         * The endpoint was removed between the pick and the connection: no byte went anywhere, so
-         * the request takes another endpoint of the current set. Bounded, as the set could keep
-         * changing under it.
+         * The endpoint for this attempt: the balancer's pick, except that a retry avoids the endpoint that
+         * just failed where another one exists, and an endpoint whose own breaker is open is skipped.
+         */
+        private EndpointState pickEndpoint() {
+            EndpointState avoid = endpoint;
+            EndpointState same = null;
+            endpointDenied = false;
+            for (int i = 0; i < MAX_PICKS; i++) {
+                EndpointState s = upstream.pick(exchange);
+                if (s == null) {
+                    break;
+                }
+                if (s == avoid) {
+                    same = s;
+                    continue;
+                }
+                if (acquireEndpoint(s)) {
+                    return s;
+                }
+            }
+            return same != null && !same.removed() && acquireEndpoint(same) ? same : null;
+        }
+
+        private boolean acquireEndpoint(EndpointState s) {
+            CallPolicy.EndpointBreakers breakers = policy.guards.endpointBreakers;
+            if (breakers == null) {
+                return true;
+            }
+            Breaker b = breakers.of(s.endpoint());
+            int p = b.tryAcquire();
+            if (p == Breaker.DENIED) {
+                endpointDenied = true;
+                return false;
+            }
+            endpointBreaker = b;
+            endpointPermit = p;
+            return true;
+        }
+
+        private void moveTo(EndpointState next) {
+            if (endpoint != null) {
+                endpoint.inFlight().decrementAndGet();
+            }
+            endpoint = next;
+            next.inFlight().incrementAndGet();
+            pool = next.pool(exchange.getIoThread(), poolSettings);
+        }
+
+        /** The breaker is open (the upstream's, or every endpoint's): the fallback, else 503 circuit-open. */
+        private void circuitOpen() {
+            if (useFallback()) {
+                return;
+            }
+            finished = true;
+            cancelTimers();
+            releaseRetryPlace();
+            Duration left = policy.breaker != null ? policy.breaker.remainingOpen() : Duration.ZERO;
+            long seconds = Math.max(1, (left.toMillis() + 999) / 1000);
+            ProblemResponder.send(exchange, policy.circuitOpenProblem, Map.of("Retry-After", Long.toString(seconds)));
+        }
+
+        /**
+         * The endpoint was removed between the pick and the connection: no byte went anywhere, so the
+         * request takes another endpoint of the current set. Bounded, as the set could keep changing under it.
          */
         private void repick() {
+            attemptActive = false;
             events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, AttemptOutcome.NO_ENDPOINT, 0,
                     System.nanoTime() - attemptStarted);
-            endpoint.inFlight().decrementAndGet();
-            EndpointState next = ++repicks <= MAX_REPICKS ? upstream.pick(exchange) : null;
-            if (next == null) {
-                endpoint.inFlight().incrementAndGet(); // the completion listener decrements it again
+            recordBreakers(AttemptOutcome.NO_ENDPOINT, 0);
+            if (++repicks > MAX_REPICKS) {
                 finished = true;
+                cancelTimers();
                 ProblemResponder.send(exchange, Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name()
                         + "' has no endpoint that stays"));
                 return;
             }
-            endpoint = next;
-            endpoint.inFlight().incrementAndGet();
-            pool = endpoint.pool(exchange.getIoThread(), poolSettings);
-            beginAttempt();
-        }
-
-        private void beginAttempt() {
             attempt++;
-            startAttempt();
+            beginAttempt(false);
         }
 
-        /** Starts attempt number {@link #attempt}. */
+        /** Starts attempt number {@link #attempt} on the chosen endpoint. */
         private void startAttempt() {
             // the state of the connection belongs to the attempt; the previous one's was closed
             connectionBroken = false;
             requestSent = false;
             responseDone = false;
+            attemptActive = true;
             attemptStarted = System.nanoTime();
             events.attemptStarted(exchange, upstream.name(), endpoint.endpoint(), attempt);
             pool.acquire(this);
+        }
+
+        /** One attempt ended: the event, the breakers, the retry budget. */
+        private void attemptEnded(AttemptOutcome outcome, int status) {
+            attemptActive = false;
+            events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, outcome, status,
+                    System.nanoTime() - attemptStarted);
+            recordBreakers(outcome, status);
+            releaseRetryPlace();
+        }
+
+        private void recordBreakers(AttemptOutcome outcome, int status) {
+            if (permit != 0) {
+                policy.breaker.record(outcome, status, permit);
+                permit = 0;
+            }
+            if (endpointBreaker != null) {
+                endpointBreaker.record(outcome, status, endpointPermit);
+                endpointBreaker = null;
+                endpointPermit = 0;
+            }
+        }
+
+        private void releaseRetryPlace() {
+            if (retryHeld) {
+                retryHeld = false;
+                policy.guards.budget.retryEnded();
+            }
         }
 
         @Override
@@ -381,18 +722,22 @@ public final class ProxyEngine {
 
         @Override
         public void failed(ConnectionPool.Failure failure, IOException cause) {
+            log.debug("attempt to {} failed ({}): {}", endpoint, failure, cause.getMessage());
             switch (failure) {
-                case CONNECT_TIMEOUT -> fail(AttemptOutcome.CONNECT_TIMEOUT,
+                case CONNECT_TIMEOUT -> onAttemptFailed(AttemptOutcome.CONNECT_TIMEOUT,
                         Problem.UPSTREAM_TIMEOUT.withDetail("connecting to upstream '" + upstream.name() + "' timed out"));
-                case CONNECT_FAILED -> fail(AttemptOutcome.CONNECT_FAILED,
+                case CONNECT_FAILED -> onAttemptFailed(AttemptOutcome.CONNECT_FAILED,
                         Problem.UPSTREAM_UNREACHABLE.withDetail("could not connect to upstream '" + upstream.name() + "'"));
                 case QUEUE_FULL, QUEUE_TIMEOUT -> fail(AttemptOutcome.POOL_EXHAUSTED,
                         Problem.UNAVAILABLE.withDetail("no connection to upstream '" + upstream.name() + "' was free in time"));
                 case CLOSED -> fail(AttemptOutcome.NO_ENDPOINT,
                         Problem.UNAVAILABLE.withDetail("upstream '" + upstream.name() + "' is shutting down"));
-                case REMOVED -> repick();
+                case REMOVED -> {
+                    if (!finished) {
+                        repick();
+                    }
+                }
             }
-            log.debug("attempt to {} failed: {}", endpoint, cause.getMessage());
         }
 
         @Override
@@ -405,7 +750,7 @@ public final class ProxyEngine {
             }
             ClientRequest request = buildRequest();
             events.upstreamRequest(exchange, upstream.name(), endpoint.endpoint(), attempt, request.getRequestHeaders());
-            responseTimer = pool.responseDeadlines().add(this::onResponseTimeout);
+            responseTimer = policy.perTry(exchange.getIoThread()).add(this::onResponseTimeout);
             // callbacks of a connection this call has given up carry an old attempt number and are ignored
             int current = attempt;
             connection.sendRequest(request, new ClientCallback<>() {
@@ -439,20 +784,42 @@ public final class ProxyEngine {
                 }
             });
             ChannelListener<StreamSinkChannel> done = new FinishSink(exchange, result, true);
-            if (exchange.isRequestComplete()) {
-                done.handleEvent(result.getRequestChannel());
+            StreamSinkChannel sink = result.getRequestChannel();
+            if (body != null) {
+                StreamSourceChannel rest = body.complete() ? null : body.takeRest();
+                if (!body.complete()) {
+                    bodyStreamed = true;
+                }
+                RequestBody.write(sink, body.bytes(), () -> {
+                    if (finished || current != attempt) {
+                        return;
+                    }
+                    if (rest == null) {
+                        done.handleEvent(sink);
+                    } else {
+                        transferBody(rest, sink, done, current);
+                    }
+                }, e -> onUpstreamFailure(e, current));
+            } else if (exchange.isRequestComplete()) {
+                done.handleEvent(sink);
             } else {
-                StreamSourceChannel body = exchange.getRequestChannel();
-                if (body == null) {
+                StreamSourceChannel channel = exchange.getRequestChannel();
+                if (channel == null) {
                     // someone before us consumed the body channel; nothing left to send
-                    done.handleEvent(result.getRequestChannel());
+                    done.handleEvent(sink);
                     return;
                 }
-                Transfer.initiateTransfer(body, result.getRequestChannel(), ChannelListeners.closingChannelListener(), done,
-                        (ChannelExceptionHandler<StreamSourceChannel>) (ch, e) -> onClientBodyFailure(e),
-                        (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> onUpstreamFailure(e, current),
-                        exchange.getConnection().getByteBufferPool());
+                bodyStreamed = true;
+                transferBody(channel, sink, done, current);
             }
+        }
+
+        private void transferBody(StreamSourceChannel from, StreamSinkChannel sink, ChannelListener<StreamSinkChannel> done,
+                                  int current) {
+            Transfer.initiateTransfer(from, sink, ChannelListeners.closingChannelListener(), done,
+                    (ChannelExceptionHandler<StreamSourceChannel>) (ch, e) -> onClientBodyFailure(e),
+                    (ChannelExceptionHandler<StreamSinkChannel>) (ch, e) -> onUpstreamFailure(e, current),
+                    exchange.getConnection().getByteBufferPool());
         }
 
         private void onResponse(ClientExchange result) {
@@ -461,6 +828,22 @@ public final class ProxyEngine {
             }
             cancelResponseTimer();
             ClientResponse response = result.getResponse();
+            int status = response.getResponseCode();
+            if (policy.retry.retriesStatus(status)) {
+                long retryAfter = retryAfterNanos(response.getResponseHeaders());
+                long delay = retryAfter == Long.MAX_VALUE ? -1 : retryDelay(false, retryAfter);
+                if (delay >= 0) {
+                    discardAttempt(AttemptOutcome.RESPONSE, status);
+                    scheduleRetry(delay);
+                    return;
+                }
+            }
+            if (policy.fallback != null && policy.breakerFailure(status) && fallbackUsable()) {
+                discardAttempt(AttemptOutcome.RESPONSE, status);
+                useFallback();
+                return;
+            }
+            cancelDeadline();
             HeaderMap in = response.getResponseHeaders();
             HeaderMap out = exchange.getResponseHeaders();
             Set<HttpString> connectionOptions = HopByHop.connectionOptions(in);
@@ -473,10 +856,9 @@ public final class ProxyEngine {
             if (viaValue != null) {
                 out.add(VIA, viaValue);
             }
-            exchange.setStatusCode(response.getResponseCode());
+            exchange.setStatusCode(status);
             responseStarted = true;
-            events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, AttemptOutcome.RESPONSE,
-                    response.getResponseCode(), System.nanoTime() - attemptStarted);
+            attemptEnded(AttemptOutcome.RESPONSE, status);
             Transfer.initiateTransfer(result.getResponseChannel(), exchange.getResponseChannel(),
                     ChannelListeners.closingChannelListener(), new FinishSink(result, exchange, false),
                     (ChannelExceptionHandler<StreamSourceChannel>) (ch, e) -> onResponseBodyFailure(e, true),
@@ -484,14 +866,138 @@ public final class ProxyEngine {
                     exchange.getConnection().getByteBufferPool());
         }
 
+        /** The upstream's Retry-After in nanoseconds: -1 when absent or a date, MAX_VALUE when above the cap. */
+        private long retryAfterNanos(HeaderMap headers) {
+            String v = headers.getFirst(Headers.RETRY_AFTER);
+            if (v == null) {
+                return -1;
+            }
+            long seconds;
+            try {
+                seconds = Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+            if (seconds < 0) {
+                return -1;
+            }
+            long cap = policy.retry.retryAfterCap().toNanos();
+            return seconds > cap / 1_000_000_000L ? Long.MAX_VALUE : seconds * 1_000_000_000L;
+        }
+
+        /** Ends the current attempt without relaying anything; its connection closes. */
+        private void discardAttempt(AttemptOutcome outcome, int status) {
+            connectionBroken = true;
+            cancelResponseTimer();
+            attemptEnded(outcome, status);
+            // the number moves on before the connection is closed: closing fails its exchange right here,
+            // and that report must be seen as stale
+            attempt++;
+            releaseConnection();
+        }
+
+        /**
+         * The delay before retrying the attempt that just failed, or -1 when it is not retried. A retry
+         * takes a place in the upstream's budget, given back when its attempt ends.
+         *
+         * @param nothingSent whether the request never left (connect failure): then any method may go again
+         */
+        private long retryDelay(boolean nothingSent, long retryAfterNanos) {
+            RetryPolicy r = policy.retry;
+            if (finished || tries >= r.maxAttempts() || responseStarted || exchange.isResponseStarted() || !wanted()) {
+                return -1;
+            }
+            if (bodyStreamed || (!nothingSent && !methodRetryable)) {
+                return -1;
+            }
+            long delay = retryAfterNanos >= 0 ? retryAfterNanos : r.backoffNanos(tries);
+            if (deadlineAt != 0 && System.nanoTime() + delay - deadlineAt >= 0) {
+                return -1;
+            }
+            if (!policy.guards.budget.tryRetry(r.budgetPercent(), r.budgetMinimum())) {
+                log.debug("retry budget of upstream '{}' exhausted", upstream.name());
+                return -1;
+            }
+            return delay;
+        }
+
+        private void scheduleRetry(long delayNanos) {
+            retryHeld = true;
+            if (delayNanos <= 0) {
+                exchange.getIoThread().execute(() -> beginAttempt(true));
+            } else {
+                backoffTimer = exchange.getIoThread().executeAfter(() -> beginAttempt(true),
+                        Math.max(1, (delayNanos + 999_999) / 1_000_000), TimeUnit.MILLISECONDS);
+            }
+        }
+
+        /** A failed attempt (no response): retried, or the fallback, or the problem. */
+        private void onAttemptFailed(AttemptOutcome outcome, Problem problem) {
+            if (finished) {
+                return;
+            }
+            discardAttempt(outcome, 0);
+            if (policy.retry.retryOutcomes().contains(outcome)) {
+                boolean nothingSent = outcome == AttemptOutcome.CONNECT_FAILED || outcome == AttemptOutcome.CONNECT_TIMEOUT;
+                long delay = retryDelay(nothingSent, -1);
+                if (delay >= 0) {
+                    scheduleRetry(delay);
+                    return;
+                }
+            }
+            if (useFallback()) {
+                return;
+            }
+            fail(outcome, problem);
+        }
+
+        private boolean fallbackUsable() {
+            Fallback f = policy.fallback;
+            return f != null && !exchange.isResponseStarted() && exchange.getConnection().isOpen()
+                    && (f.kind() != Fallback.Kind.UPSTREAM || !bodyStreamed);
+        }
+
+        /** Serves the fallback if there is one that can still answer; then the call is over. */
+        private boolean useFallback() {
+            if (finished || !fallbackUsable()) {
+                return false;
+            }
+            finished = true;
+            cancelTimers();
+            releaseRetryPlace();
+            Fallback f = policy.fallback;
+            switch (f.kind()) {
+                case STATIC -> {
+                    exchange.setStatusCode(f.status());
+                    HeaderMap out = exchange.getResponseHeaders();
+                    for (int i = 0; i < policy.fallbackHeaderNames.length; i++) {
+                        out.put(policy.fallbackHeaderNames[i], policy.fallbackHeaderValues[i]);
+                    }
+                    exchange.getResponseSender().send(f.body());
+                }
+                case HANDLER -> Connectors.executeRootHandler(f.handler(), exchange);
+                case UPSTREAM -> new Call(exchange, policy.fallbackPolicy).start();
+            }
+            return true;
+        }
+
+        private void onDeadline() {
+            deadlineTimer = null;
+            if (finished || responseStarted) {
+                return;
+            }
+            if (attemptActive) {
+                discardAttempt(AttemptOutcome.RESPONSE_TIMEOUT, 0);
+            }
+            fail(AttemptOutcome.RESPONSE_TIMEOUT, policy.deadlineProblem);
+        }
+
         private void onResponseTimeout() {
             responseTimer = null;
             if (finished || responseStarted) {
                 return;
             }
-            connectionBroken = true;
-            fail(AttemptOutcome.RESPONSE_TIMEOUT, Problem.UPSTREAM_TIMEOUT.withDetail("upstream '" + upstream.name()
-                    + "' did not answer within " + options.responseTimeout().toMillis() + " ms"));
+            onAttemptFailed(AttemptOutcome.RESPONSE_TIMEOUT, policy.perTryProblem);
         }
 
         /** The upstream connection failed before the response headers arrived. */
@@ -503,12 +1009,15 @@ public final class ProxyEngine {
                 onResponseBodyFailure(e, true);
                 return;
             }
-            connectionBroken = true;
-            cancelResponseTimer();
             // a pooled connection that the upstream had closed: the request most likely never reached it,
-            // so a body-less idempotent request may go again on another connection
-            if (reused && replayable && attempt <= MAX_STALE_RETRIES && wanted()) {
+            // so an idempotent request that can be sent again goes again on another connection
+            HttpString method = exchange.getRequestMethod();
+            if (reused && !bodyStreamed && method != null && IDEMPOTENT.contains(method)
+                    && staleRetries < MAX_STALE_RETRIES && wanted()) {
                 log.debug("reused connection to {} was dead ({}), trying a fresh one", endpoint, e.toString());
+                staleRetries++;
+                connectionBroken = true;
+                cancelResponseTimer();
                 events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt,
                         AttemptOutcome.UPSTREAM_RESET, 0, System.nanoTime() - attemptStarted);
                 // the number moves on before the dead connection is closed: closing it fails its exchange
@@ -518,8 +1027,8 @@ public final class ProxyEngine {
                 startAttempt();
                 return;
             }
-            fail(AttemptOutcome.UPSTREAM_RESET, Problem.UPSTREAM_BAD_RESPONSE.withDetail("upstream '" + upstream.name()
-                    + "' closed the connection before answering"));
+            onAttemptFailed(AttemptOutcome.UPSTREAM_RESET, Problem.UPSTREAM_BAD_RESPONSE.withDetail("upstream '"
+                    + upstream.name() + "' closed the connection before answering"));
         }
 
         /** Reading the client's request body failed: a broken chunked body or the client went away. */
@@ -531,21 +1040,10 @@ public final class ProxyEngine {
             exchange.setPersistent(false);
             log.debug("client request body failed: {}", e.toString());
             if (exchange.getConnection().isOpen() && !exchange.isResponseStarted()) {
-                fail(AttemptOutcome.CLIENT_ABORTED, tooBig(e)
-                        ? Problem.BODY_TOO_LARGE.withDetail("the request body is larger than the gateway accepts")
-                        : Problem.BAD_REQUEST.withDetail("the request body is malformed or incomplete"));
+                fail(AttemptOutcome.CLIENT_ABORTED, RequestBody.problemFor(e));
             } else {
                 fail(AttemptOutcome.CLIENT_ABORTED, null);
             }
-        }
-
-        private boolean tooBig(Throwable e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof RequestTooBigException) {
-                    return true;
-                }
-            }
-            return false;
         }
 
         /** Relaying the response body failed; the response has started, so both connections close. */
@@ -567,9 +1065,11 @@ public final class ProxyEngine {
                 return;
             }
             finished = true;
-            cancelResponseTimer();
-            events.attemptCompleted(exchange, upstream.name(), endpoint.endpoint(), attempt, outcome, 0,
-                    System.nanoTime() - attemptStarted);
+            cancelTimers();
+            if (attemptActive) {
+                attemptEnded(outcome, 0);
+            }
+            releaseRetryPlace();
             if (connection != null) {
                 connectionBroken = true;
                 releaseConnection();
@@ -595,13 +1095,27 @@ public final class ProxyEngine {
         }
 
         private void onExchangeComplete() {
-            endpoint.inFlight().decrementAndGet();
-            if (!finished) {
-                finished = true;
-                cancelResponseTimer();
+            if (endpoint != null) {
+                endpoint.inFlight().decrementAndGet();
             }
+            finished = true;
+            cancelTimers();
+            if (attemptActive) {
+                // the client went away mid-attempt: no event (as before), but a probe's place comes back
+                attemptActive = false;
+                recordBreakers(AttemptOutcome.CLIENT_ABORTED, 0);
+            }
+            releaseRetryPlace();
             if (connection != null) {
                 releaseConnection();
+            }
+            if (counted) {
+                counted = false;
+                policy.guards.budget.requestEnded();
+            }
+            if (bulkheadEntered) {
+                bulkheadEntered = false;
+                policy.guards.bulkhead.exit();
             }
         }
 
@@ -622,8 +1136,36 @@ public final class ProxyEngine {
             }
         }
 
+        private void cancelDeadline() {
+            if (deadlineTimer != null) {
+                deadlineTimer.cancel();
+                deadlineTimer = null;
+            }
+        }
+
+        private void cancelTimers() {
+            cancelResponseTimer();
+            cancelDeadline();
+            if (backoffTimer != null) {
+                backoffTimer.remove();
+                backoffTimer = null;
+            }
+            if (queueTimer != null) {
+                queueTimer.remove();
+                queueTimer = null;
+            }
+        }
+
         private ClientRequest buildRequest() {
-            return ProxyEngine.this.buildRequest(exchange, endpoint.endpoint(), !exchange.isRequestComplete());
+            ClientRequest request = ProxyEngine.this.buildRequest(exchange, endpoint.endpoint(),
+                    !exchange.isRequestComplete() || (body != null && !body.complete()));
+            if (body != null && body.complete()) {
+                // the kept body has a known length, whatever framing the client used
+                HeaderMap out = request.getRequestHeaders();
+                out.remove(Headers.TRANSFER_ENCODING);
+                out.put(Headers.CONTENT_LENGTH, body.length());
+            }
+            return request;
         }
 
         /**
