@@ -223,8 +223,10 @@ class RequestLoggingIT {
         RequestLogging logging = RequestLogging.builder().meterRegistry(registry)
                 .errorSummaryInterval(Duration.ofSeconds(1)).accessLog(false).build();
         Gateway gateway = fx.start(Gateway.builder().host("127.0.0.1").port(0)
-                .upstream(Upstream.builder("b").endpoint(backend.uri().toString()))
-                .upstream(Upstream.builder("dead").endpoint("http://127.0.0.1:" + LoggingFixture.closedPort()))
+                .upstream(Upstream.builder("b").endpoint(backend.uri().toString())
+                        .retry(dev.tollgate.resilience.RetryPolicy.none()).circuitBreaker(dev.tollgate.resilience.CircuitBreakerPolicy.disabled()))
+                // no breaker: every request tries the dead endpoint once and is counted as a connect failure
+                .upstream(Upstream.builder("dead").endpoint("http://127.0.0.1:" + LoggingFixture.closedPort()).retry(dev.tollgate.resilience.RetryPolicy.none()).circuitBreaker(dev.tollgate.resilience.CircuitBreakerPolicy.disabled()))
                 .use(logging.middleware()).listener(logging)
                 .route(Route.prefix("/api").id("api").stripPrefix(1).to("b"))
                 .route(Route.prefix("/dead").id("dead").to("dead"))

@@ -82,7 +82,9 @@ class GatewayTracingIT {
 
     private Gateway gateway(GatewayTracing tracing, URI upstream) {
         return start(Gateway.builder().host("127.0.0.1").port(0)
-                .upstream(Upstream.builder("users").endpoint(upstream.toString()))
+                .upstream(Upstream.builder("users").endpoint(upstream.toString())
+                        // one attempt per request, whatever the status: the spans are counted
+                        .retry(dev.tollgate.resilience.RetryPolicy.none()).circuitBreaker(dev.tollgate.resilience.CircuitBreakerPolicy.disabled()))
                 .listener(tracing)
                 // what a logging component does: read the IDs from the exchange
                 .use(Middleware.onRequest(ex -> TraceIds.of(ex).ifPresent(ids ->
