@@ -6,6 +6,7 @@ import dev.tollgate.observe.BreakerState;
 import dev.tollgate.observe.GatewayListener;
 import dev.tollgate.route.Route;
 import dev.tollgate.route.RouteMatch;
+import dev.tollgate.route.SplitDecision;
 import dev.tollgate.upstream.Endpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -64,6 +65,10 @@ public final class GatewayMetrics implements GatewayListener {
     public static final String HEALTH_CHANGES = "tollgate.endpoint.health.changes";
     /** Endpoint availability (1 available, 0 not), after its first change: {@code upstream, endpoint}. */
     public static final String ENDPOINT_AVAILABLE = "tollgate.endpoint.available";
+    /** Requests a canary split sent to one side: {@code route, upstream, reason} (forced, sticky, weight). */
+    public static final String SPLIT_REQUESTS = "tollgate.split.requests";
+    /** Requests a mirror chose: {@code upstream} (the shadow), {@code result} (sent, or skipped by its cap or body limit). */
+    public static final String MIRROR_REQUESTS = "tollgate.mirror.requests";
     /** Log records the log shipper dropped; registered and counted by log shipping, not here. */
     public static final String LOG_SHIPPING_DROPPED = "tollgate.log.shipping.dropped";
 
@@ -164,6 +169,17 @@ public final class GatewayMetrics implements GatewayListener {
             timers.set(slot, t);
         }
         t.record(durationNanos, TimeUnit.NANOSECONDS);
+        SplitDecision split = SplitDecision.of(exchange);
+        if (split != null && route != null) {
+            counter(SPLIT_REQUESTS, "Requests of canary-split routes by the side chosen", "route", route.id(),
+                    "upstream", split.upstream(), "reason", split.reason().name().toLowerCase(Locale.ROOT)).increment();
+        }
+    }
+
+    @Override
+    public void requestMirrored(HttpServerExchange exchange, String shadowUpstream, boolean sent) {
+        counter(MIRROR_REQUESTS, "Requests chosen for a mirror copy, sent or skipped", "upstream", shadowUpstream,
+                "result", sent ? "sent" : "skipped").increment();
     }
 
     @Override

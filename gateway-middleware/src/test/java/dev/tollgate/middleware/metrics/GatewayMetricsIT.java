@@ -196,6 +196,35 @@ class GatewayMetricsIT {
     }
 
     @Test
+    void canarySidesAndMirrorCopiesAreCounted() throws Exception {
+        Gateway g = start(Gateway.builder().host("127.0.0.1").port(0).adminPort(0)
+                .upstream(Upstream.builder("stable").endpoint(backend.uri().toString()))
+                .upstream(Upstream.builder("canary").endpoint(backend.uri().toString()))
+                .upstream(Upstream.builder("shadow").endpoint(backend.uri().toString()))
+                .listener(GatewayMetrics.of(registry))
+                .adminRoute("/metrics", PrometheusScrape.of(registry))
+                .route(Route.prefix("/shop").id("shop").split(dev.tollgate.route.Split.weighted()
+                        .to("stable", dev.tollgate.route.Split.MAX_WEIGHT).to("canary", 1).force(dev.tollgate.route.ForceBy.header("X-Canary"))))
+                .route(Route.prefix("/copy").id("copy").to("stable").mirror(dev.tollgate.route.Mirror.to("shadow"))));
+        for (int i = 0; i < 4; i++) {
+            assertThat(get(g.port(), "/shop/" + i).statusCode()).isEqualTo(200);
+        }
+        assertThat(send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/shop/x"))
+                .header("X-Canary", "canary")).statusCode()).isEqualTo(200);
+        for (int i = 0; i < 3; i++) {
+            assertThat(get(g.port(), "/copy/" + i).statusCode()).isEqualTo(200);
+        }
+        Await.untilAsserted(() -> {
+            PrometheusText m = scrape(g.adminPort());
+            assertThat(m.value("tollgate_split_requests_total", "route", "shop", "upstream", "stable", "reason", "weight"))
+                    .isEqualTo(4);
+            assertThat(m.value("tollgate_split_requests_total", "route", "shop", "upstream", "canary", "reason", "forced"))
+                    .isEqualTo(1);
+            assertThat(m.value("tollgate_mirror_requests_total", "upstream", "shadow", "result", "sent")).isEqualTo(3);
+        }, TIMEOUT);
+    }
+
+    @Test
     void healthChangesFromRealChecksAreCounted() throws Exception {
         Gateway g = start(Gateway.builder().host("127.0.0.1").port(0).adminPort(0)
                 .upstream(Upstream.builder("h").endpoint(backend.uri().toString())
