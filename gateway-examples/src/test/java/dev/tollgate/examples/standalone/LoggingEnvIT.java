@@ -151,7 +151,8 @@ class LoggingEnvIT {
                 assertThat(process.waitFor(20, TimeUnit.SECONDS)).isTrue();
                 // the shutdown hook flushed the async console before the exit
                 if (enabled) {
-                    assertThat(console).anyMatch(l -> l.contains(" INFO  [") && l.contains(" tollgate.access [-] - GET /hello?x=1 200 "
+                    assertThat(console).anyMatch(l -> l.contains(" INFO  [") && l.contains(" tollgate.access [") // the request ID the standalone request-ID middleware set
+                            && l.contains("] - GET /hello?x=1 200 "
                             + "route=default upstream=backend endpoint=127.0.0.1:" + backend.port() + " client=127.0.0.1 in=0 out="));
                 } else {
                     assertThat(console).noneMatch(l -> l.contains("tollgate.access"));
