@@ -195,7 +195,12 @@ class RedisFailureIT {
             CompletableFuture<HttpResponse<String>> slow = RateLimitFixture.CLIENT.sendAsync(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + g.port() + "/slow")).build(),
                     HttpResponse.BodyHandlers.ofString());
-            Await.until(() -> proxy.openConnections() > 0, Duration.ofSeconds(10), "the first decision to reach Redis");
+            // the limiter's only lane is busy once its thread waits on a Redis reply (the pool may
+            // have connected before the request, so an open connection alone proves nothing)
+            Await.until(() -> Thread.getAllStackTraces().entrySet().stream().anyMatch(e ->
+                    e.getKey().getName().startsWith("tollgate-ratelimit-full") && java.util.Arrays.stream(e.getValue())
+                            .anyMatch(f -> f.getClassName().contains("Socket") && f.getMethodName().contains("read"))),
+                    Duration.ofSeconds(10), "the first decision to wait on Redis");
             HttpResponse<String> shed = get(g, "/x");
             assertThat(shed.statusCode()).isEqualTo(503);
             assertThat(shed.body()).contains("\"code\":\"unavailable\"");
