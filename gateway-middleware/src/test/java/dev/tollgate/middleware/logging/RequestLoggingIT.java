@@ -174,7 +174,9 @@ class RequestLoggingIT {
         assertThat(total).isGreaterThanOrEqualTo(800);
         assertThat(upstream).isGreaterThanOrEqualTo(790);
         assertThat(gatewayMs + upstream).isCloseTo(total, org.assertj.core.data.Offset.offset(0.01));
-        assertThat(number(line, "before_upstream_ms")).isLessThanOrEqualTo(gatewayMs + 0.001);
+        // the pieces come from different hooks (the engine times its attempt, the listener the
+        // request), whose clocks are read microseconds apart: they agree to well under a millisecond
+        assertThat(number(line, "before_upstream_ms")).isLessThanOrEqualTo(gatewayMs + 1.0);
         assertThat(logs.events(e -> e.getLoggerName().equals(RequestLogging.SLOW_LOGGER)).get(0).getLevel())
                 .isEqualTo(Level.WARN);
     }
