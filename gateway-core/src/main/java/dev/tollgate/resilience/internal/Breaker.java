@@ -15,8 +15,9 @@ import java.time.Duration;
 /**
  * One circuit breaker (of an upstream, a route's view of it, or an endpoint) over Failsafe's
  * {@link CircuitBreaker}, used directly: a permit before each attempt, its outcome recorded after.
- * No Failsafe execution is created per request; in the closed state a permit is a volatile read and a
- * record is one short synchronized update. Thread-safe; state changes are logged and reported to the
+ * No Failsafe execution is created per request; in the closed state a permit is a volatile read. A
+ * count-based breaker records a success only when a failure may be waiting to be cleared, so a healthy
+ * upstream's requests do not all meet on Failsafe's lock; a rate-based one records every outcome. Thread-safe; state changes are logged and reported to the
  * gateway's listener on the thread whose call caused them.
  */
 public final class Breaker {
@@ -32,6 +33,9 @@ public final class Breaker {
     private final CircuitBreakerPolicy policy;
     private final CircuitBreaker<Object> breaker;
     private final String name;
+    private final boolean countBased;
+    // count-based: a failure was recorded since the last success reached Failsafe
+    private volatile boolean failureSinceSuccess;
 
     /**
      * @param endpoint null for the breaker of a whole upstream
@@ -42,7 +46,8 @@ public final class Breaker {
         CircuitBreakerBuilder<Object> b = CircuitBreaker.builder()
                 .withDelay(policy.openFor())
                 .withSuccessThreshold(policy.halfOpenProbes());
-        if (policy.failureRatePercent() > 0) {
+        this.countBased = policy.failureRatePercent() <= 0;
+        if (!countBased) {
             b.withFailureRateThreshold(policy.failureRatePercent(), policy.minimumCalls(), policy.window());
         } else {
             b.withFailureThreshold(policy.failureThreshold());
@@ -94,8 +99,17 @@ public final class Breaker {
      */
     public void record(AttemptOutcome outcome, int status, int permit) {
         if (policy.isFailure(outcome, status)) {
+            failureSinceSuccess = true;
             breaker.recordFailure();
         } else if (outcome == AttemptOutcome.RESPONSE) {
+            // in the closed state of a consecutive-failure breaker a success only matters to clear
+            // failures; with none recorded since the last success it would change nothing. (A failure
+            // racing a success on another IO thread may stay counted a little longer: it errs towards
+            // opening, as "consecutive" across threads does anyway.)
+            if (countBased && permit != PROBE && !failureSinceSuccess && breaker.isClosed()) {
+                return;
+            }
+            failureSinceSuccess = false;
             breaker.recordSuccess();
         } else if (permit == PROBE) {
             breaker.recordFailure();

@@ -1,6 +1,7 @@
 package dev.tollgate.resilience.internal;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The retry budget of one upstream: retries in flight may be at most a share of its active requests,
@@ -9,22 +10,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class RetryBudget {
 
-    private final AtomicInteger active = new AtomicInteger();
+    // striped: every request on both IO threads counts itself, but only a retry reads the sum
+    private final LongAdder active = new LongAdder();
     private final AtomicInteger retrying = new AtomicInteger();
 
     /** A request to the upstream started. */
     public void requestStarted() {
-        active.incrementAndGet();
+        active.increment();
     }
 
     /** A request to the upstream ended. */
     public void requestEnded() {
-        active.decrementAndGet();
+        active.decrement();
     }
 
     /** Takes a place for one retry if the budget allows; give it back with {@link #retryEnded()}. */
     public boolean tryRetry(int percent, int minimum) {
-        int allowed = Math.max(minimum, (int) ((long) active.get() * percent / 100));
+        int allowed = (int) Math.max(minimum, active.sum() * percent / 100);
         while (true) {
             int n = retrying.get();
             if (n >= allowed) {
@@ -42,7 +44,7 @@ public final class RetryBudget {
 
     /** Active requests, for tests and diagnostics. */
     public int active() {
-        return active.get();
+        return (int) active.sum();
     }
 
     /** Retries in flight, for tests and diagnostics. */
